@@ -1,0 +1,465 @@
+/**
+ * The database schema of Table Order (SPEC §2), read by the Worker, the relay and drizzle-kit.
+ *
+ * Every rule the database can carry lives here as a constraint, so that a bug in a domain function
+ * cannot write a row the restaurant would call impossible. Tenant safety comes from composite
+ * foreign keys: a child row names its `store_id` and the parent is looked up by `(store_id, id)`,
+ * so an order can never point at another store's table or session.
+ *
+ * Deleting a store cascades to everything it owns (the store *is* the tenant). Inside a store,
+ * foreign keys keep PostgreSQL's default NO ACTION (for keys that are not deferrable it acts like
+ * RESTRICT): deleting a category that still has menus, or a table that still has orders, fails
+ * with 23503, while a store-wide cascade removes all of them together.
+ *
+ * Column names are explicit snake_case, so a `drizzle()` handle needs no `casing` option.
+ * Worker-safe: no Node-only imports.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  bigint,
+  boolean,
+  check,
+  date,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** The kitchen states, in the only order an order may move through them (SPEC §2). */
+export const ORDER_STATUSES = ['pending', 'preparing', 'cooked', 'delivered'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** The event types of SPEC §4; the outbox accepts no other. */
+export const EVENT_TYPES = [
+  'order.created',
+  'order.status_changed',
+  'order.deleted',
+  'table.session_completed',
+  'menu.updated',
+  'menu.image_uploaded',
+  'menu.image_ready',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const ADMIN_ROLES = ['store_admin', 'super_admin'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export const IMAGE_STATUSES = ['processing', 'ready', 'failed'] as const;
+export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+
+/** The channel an insert into `outbox` notifies on commit (trigger in migration 0001). */
+export const OUTBOX_NOTIFY_CHANNEL = 'table_order_outbox';
+
+/**
+ * Names of the constraints a domain function turns into a 409, so that the mapping from a
+ * PostgreSQL error (`code` 23505/23503, `constraint`) to an API error code has one source.
+ */
+export const CONSTRAINTS = {
+  tableNumberTaken: 'dining_tables_store_table_number_unique',
+  oneActiveSessionPerTable: 'table_sessions_one_active_per_table',
+  categoryNameTaken: 'menu_categories_store_name_unique',
+  menuCategory: 'menus_category_fk',
+  storeAdminUsernameTaken: 'admins_store_username_unique',
+  superAdminUsernameTaken: 'admins_super_admin_username_unique',
+  orderNumberTaken: 'orders_store_day_number_unique',
+  orderSession: 'orders_session_fk',
+  idempotencyKey: 'idempotency_keys_pkey',
+} as const;
+
+/** `'a', 'b'` for a CHECK … IN (…); the values are our own constants, never user input. */
+function sqlList(values: readonly string[]): SQL {
+  return sql.raw(values.map((value) => `'${value}'`).join(', '));
+}
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () =>
+  timestamp('updated_at', { withTimezone: true })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date());
+const storeId = () =>
+  uuid('store_id')
+    .notNull()
+    .references(() => stores.id, { onDelete: 'cascade' });
+
+/** A restaurant: the tenant. `timezone` (IANA) decides the business day for order numbers. */
+export const stores = pgTable('stores', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  timezone: text('timezone').notNull().default('Asia/Seoul'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * Admin accounts. A store admin belongs to exactly one store and logs in with
+ * `{store_id, username}`; a super admin belongs to none and logs in with `{username}`. Usernames
+ * are unique per store, and unique among super admins. `is_active = false` and a bumped
+ * `token_version` both reject tokens already issued.
+ */
+export const admins = pgTable(
+  'admins',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: uuid('store_id').references(() => stores.id, { onDelete: 'cascade' }),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ADMIN_ROLES }).notNull(),
+    isActive: boolean('is_active').notNull().default(true),
+    tokenVersion: integer('token_version').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('admins_role_valid', sql`${t.role} in (${sqlList(ADMIN_ROLES)})`),
+    check(
+      'admins_role_matches_store',
+      sql`(${t.role} = 'store_admin' and ${t.storeId} is not null) or (${t.role} = 'super_admin' and ${t.storeId} is null)`,
+    ),
+    check('admins_username_not_blank', sql`length(btrim(${t.username})) > 0`),
+    unique(CONSTRAINTS.storeAdminUsernameTaken).on(t.storeId, t.username),
+    uniqueIndex(CONSTRAINTS.superAdminUsernameTaken)
+      .on(t.username)
+      .where(sql`${t.role} = 'super_admin'`),
+  ],
+);
+
+/**
+ * The tables of a store (named `dining_tables`: TABLE is an SQL keyword). `table_number` is
+ * unique per store. Table tokens embed `password_version`; changing the password bumps it, which
+ * revokes every token the tablet held.
+ */
+export const diningTables = pgTable(
+  'dining_tables',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    tableNumber: integer('table_number').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    passwordVersion: integer('password_version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('dining_tables_table_number_positive', sql`${t.tableNumber} > 0`),
+    check('dining_tables_password_version_positive', sql`${t.passwordVersion} > 0`),
+    unique(CONSTRAINTS.tableNumberTaken).on(t.storeId, t.tableNumber),
+    unique('dining_tables_store_id_id_unique').on(t.storeId, t.id),
+  ],
+);
+
+/**
+ * A party's stay at a table: opened by the first order, ended by "이용 완료". At most one active
+ * (`ended_at is null`) session per table; concurrent first orders can both
+ * `insert … on conflict (table_id) where ended_at is null do nothing` and read the one winner.
+ * Ended sessions go with their table; a table with current orders cannot be deleted (orders_session_fk).
+ */
+export const tableSessions = pgTable(
+  'table_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    tableId: uuid('table_id').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [
+    foreignKey({
+      name: 'table_sessions_table_fk',
+      columns: [t.storeId, t.tableId],
+      foreignColumns: [diningTables.storeId, diningTables.id],
+    }).onDelete('cascade'),
+    check('table_sessions_ends_after_start', sql`${t.endedAt} >= ${t.startedAt}`),
+    uniqueIndex(CONSTRAINTS.oneActiveSessionPerTable)
+      .on(t.tableId)
+      .where(sql`${t.endedAt} is null`),
+    unique('table_sessions_store_table_id_unique').on(t.storeId, t.tableId, t.id),
+  ],
+);
+
+/** Menu sections shown to guests in `display_order`; names are unique within a store. */
+export const menuCategories = pgTable(
+  'menu_categories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    name: text('name').notNull(),
+    displayOrder: integer('display_order').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('menu_categories_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+    unique(CONSTRAINTS.categoryNameTaken).on(t.storeId, t.name),
+    unique('menu_categories_store_id_id_unique').on(t.storeId, t.id),
+  ],
+);
+
+/**
+ * A dish. Price in whole won, never negative. It belongs to a category of the same store, and a
+ * category that still has menus cannot be deleted (menus_category_fk). Image columns track the
+ * asynchronous variants: `ready` requires the thumbnail and display keys.
+ */
+export const menus = pgTable(
+  'menus',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    categoryId: uuid('category_id').notNull(),
+    name: text('name').notNull(),
+    price: integer('price').notNull(),
+    description: text('description'),
+    isAvailable: boolean('is_available').notNull().default(true),
+    displayOrder: integer('display_order').notNull().default(0),
+    imageStatus: text('image_status', { enum: IMAGE_STATUSES }),
+    imageOriginalKey: text('image_original_key'),
+    imageThumbnailKey: text('image_thumbnail_key'),
+    imageDisplayKey: text('image_display_key'),
+    imageError: text('image_error'),
+    imageUpdatedAt: timestamp('image_updated_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    foreignKey({
+      name: CONSTRAINTS.menuCategory,
+      columns: [t.storeId, t.categoryId],
+      foreignColumns: [menuCategories.storeId, menuCategories.id],
+    }),
+    check('menus_price_not_negative', sql`${t.price} >= 0`),
+    check('menus_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+    check('menus_image_status_valid', sql`${t.imageStatus} in (${sqlList(IMAGE_STATUSES)})`),
+    check(
+      'menus_image_has_original',
+      sql`${t.imageStatus} is null or ${t.imageOriginalKey} is not null`,
+    ),
+    check(
+      'menus_image_ready_has_variants',
+      sql`${t.imageStatus} <> 'ready' or (${t.imageThumbnailKey} is not null and ${t.imageDisplayKey} is not null)`,
+    ),
+    index('menus_store_category_order_idx').on(t.storeId, t.categoryId, t.displayOrder),
+  ],
+);
+
+/**
+ * Per store and business day, the last order number handed out. The API takes the next one with
+ * `insert … values (store, day, 1) on conflict (store_id, business_date) do update set
+ * last_number = order_number_counters.last_number + 1 returning last_number`: sequential, no gaps
+ * from concurrent orders, restarting each day.
+ */
+export const orderNumberCounters = pgTable(
+  'order_number_counters',
+  {
+    storeId: storeId(),
+    businessDate: date('business_date', { mode: 'string' }).notNull(),
+    lastNumber: integer('last_number').notNull().default(1),
+  },
+  (t) => [
+    primaryKey({ name: 'order_number_counters_pkey', columns: [t.storeId, t.businessDate] }),
+    check('order_number_counters_positive', sql`${t.lastNumber} > 0`),
+  ],
+);
+
+/**
+ * Orders of active sessions only (completing a session moves them to `order_history`). The
+ * session must be of this table and this store (orders_session_fk); `order_number` is unique per
+ * store and `business_date`, the store-local day it was taken on.
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    tableId: uuid('table_id').notNull(),
+    tableSessionId: uuid('table_session_id').notNull(),
+    orderNumber: integer('order_number').notNull(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull().default('pending'),
+    totalAmount: integer('total_amount').notNull(),
+    businessDate: date('business_date', { mode: 'string' }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    foreignKey({
+      name: CONSTRAINTS.orderSession,
+      columns: [t.storeId, t.tableId, t.tableSessionId],
+      foreignColumns: [tableSessions.storeId, tableSessions.tableId, tableSessions.id],
+    }),
+    check('orders_status_valid', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
+    check('orders_order_number_positive', sql`${t.orderNumber} > 0`),
+    check('orders_total_not_negative', sql`${t.totalAmount} >= 0`),
+    unique(CONSTRAINTS.orderNumberTaken).on(t.storeId, t.businessDate, t.orderNumber),
+    index('orders_session_created_idx').on(t.tableSessionId, t.createdAt.desc()),
+    index('orders_store_status_idx').on(t.storeId, t.status),
+  ],
+);
+
+/** Shared shape of an ordered line: a snapshot of the menu's name and price at order time. */
+const lineColumns = () => ({
+  /** The line's place in the order as the guest entered it (0-based). */
+  position: integer('position').notNull(),
+  menuName: text('menu_name').notNull(),
+  unitPrice: integer('unit_price').notNull(),
+  quantity: integer('quantity').notNull(),
+  subtotal: integer('subtotal').notNull(),
+});
+function lineChecks(
+  prefix: string,
+  t: Record<'position' | 'unitPrice' | 'quantity' | 'subtotal', AnyPgColumn>,
+) {
+  return [
+    check(`${prefix}_position_not_negative`, sql`${t.position} >= 0`),
+    check(`${prefix}_unit_price_not_negative`, sql`${t.unitPrice} >= 0`),
+    check(`${prefix}_quantity_range`, sql`${t.quantity} between 1 and 99`),
+    check(`${prefix}_subtotal_matches`, sql`${t.subtotal} = ${t.unitPrice} * ${t.quantity}`),
+  ];
+}
+
+/**
+ * The lines of an order. Quantity 1..99; name and price are snapshotted, so `menu_id` may become
+ * null when the menu is deleted later without changing what the guest ordered.
+ */
+export const orderItems = pgTable(
+  'order_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    menuId: uuid('menu_id').references(() => menus.id, { onDelete: 'set null' }),
+    ...lineColumns(),
+  },
+  (t) => [
+    ...lineChecks('order_items', t),
+    unique('order_items_order_position_unique').on(t.orderId, t.position),
+    index('order_items_menu_idx').on(t.menuId),
+  ],
+);
+
+/**
+ * Orders of completed sessions, kept a year. History outlives its table: `table_id` becomes null
+ * when the table is deleted and `table_number` keeps what the guest saw; `table_session_id` and
+ * `original_order_id` are plain snapshots (the rows they named are gone by design).
+ */
+export const orderHistory = pgTable(
+  'order_history',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    tableId: uuid('table_id').references(() => diningTables.id, { onDelete: 'set null' }),
+    tableNumber: integer('table_number').notNull(),
+    tableSessionId: uuid('table_session_id').notNull(),
+    originalOrderId: uuid('original_order_id')
+      .notNull()
+      .unique('order_history_original_order_unique'),
+    orderNumber: integer('order_number').notNull(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
+    totalAmount: integer('total_amount').notNull(),
+    orderedAt: timestamp('ordered_at', { withTimezone: true }).notNull(),
+    completedAt: timestamp('completed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    check('order_history_status_valid', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
+    check('order_history_total_not_negative', sql`${t.totalAmount} >= 0`),
+    check('order_history_completed_after_ordered', sql`${t.completedAt} >= ${t.orderedAt}`),
+    index('order_history_table_completed_idx').on(t.tableId, t.completedAt.desc()),
+    index('order_history_store_completed_idx').on(t.storeId, t.completedAt.desc()),
+  ],
+);
+
+/** Lines of a history order; `menu_id` is a snapshot, not a reference (menus come and go). */
+export const orderHistoryItems = pgTable(
+  'order_history_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderHistoryId: uuid('order_history_id')
+      .notNull()
+      .references(() => orderHistory.id, { onDelete: 'cascade' }),
+    menuId: uuid('menu_id'),
+    ...lineColumns(),
+  },
+  (t) => [
+    ...lineChecks('order_history_items', t),
+    unique('order_history_items_history_position_unique').on(t.orderHistoryId, t.position),
+  ],
+);
+
+/**
+ * Events written in the transaction that caused them (SPEC §4). `id` is the event id: an identity
+ * column, so ids increase in insertion order — but transactions commit out of order, so a reader
+ * must not treat "max id seen" as "everything before it is published". The relay drains
+ * unpublished rows with `for update skip locked`; an insert notifies `OUTBOX_NOTIFY_CHANNEL`.
+ * Table and session ids are plain values: events outlive the rows they describe.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    storeId: storeId(),
+    tableId: uuid('table_id'),
+    tableSessionId: uuid('table_session_id'),
+    type: text('type', { enum: EVENT_TYPES }).notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: createdAt(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    check('outbox_type_valid', sql`${t.type} in (${sqlList(EVENT_TYPES)})`),
+    index('outbox_unpublished_idx')
+      .on(t.id)
+      .where(sql`${t.publishedAt} is null`),
+  ],
+);
+
+/**
+ * `Idempotency-Key`s of `POST /api/customer/orders`, scoped to the calling table. Insert the key
+ * in the order's transaction: a concurrent retry waits on the primary key and then replays
+ * `response`. `order_id` is not a foreign key because the order later moves to history (where it
+ * is `original_order_id`). Rows older than the replay window are pruned by `created_at`.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    storeId: storeId(),
+    tableId: uuid('table_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    orderId: uuid('order_id'),
+    statusCode: integer('status_code'),
+    response: jsonb('response'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: CONSTRAINTS.idempotencyKey, columns: [t.tableId, t.key] }),
+    foreignKey({
+      name: 'idempotency_keys_table_fk',
+      columns: [t.storeId, t.tableId],
+      foreignColumns: [diningTables.storeId, diningTables.id],
+    }).onDelete('cascade'),
+    check('idempotency_keys_key_length', sql`length(${t.key}) between 1 and 255`),
+    index('idempotency_keys_created_idx').on(t.createdAt),
+  ],
+);
+
+export type Store = typeof stores.$inferSelect;
+export type Admin = typeof admins.$inferSelect;
+export type DiningTable = typeof diningTables.$inferSelect;
+export type TableSession = typeof tableSessions.$inferSelect;
+export type MenuCategory = typeof menuCategories.$inferSelect;
+export type Menu = typeof menus.$inferSelect;
+export type Order = typeof orders.$inferSelect;
+export type OrderItem = typeof orderItems.$inferSelect;
+export type OrderHistoryRow = typeof orderHistory.$inferSelect;
+export type OrderHistoryItem = typeof orderHistoryItems.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

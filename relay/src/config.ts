@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+const milliseconds = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+const schema = z.object({
+  DATABASE_URL: z.url().default('postgres://root@127.0.0.1:5432/table_order'),
+  AMQP_URL: z.url().default('amqp://guest:guest@127.0.0.1:5672'),
+  WORKER_URL: z.url().default('http://127.0.0.1:8787'),
+  RELAY_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  RELAY_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8788),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Also write the log (INFO and above) to this file, rotated by size; unset: stdout only. */
+  LOG_FILE: z.string().min(1).optional(),
+  /** Size at which LOG_FILE is rotated to `<LOG_FILE>.1`. */
+  LOG_FILE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
+  /** Rotated log files kept (`.1` … `.N`). */
+  LOG_FILE_KEEP: z.coerce.number().int().min(0).max(100).default(5),
+  /** Limit of each `/readyz` check (database, broker, Worker). */
+  READINESS_TIMEOUT_MS: milliseconds(2000),
+  /** Signs every call to the Worker's internal endpoint; the Worker holds the same secret. */
+  RELAY_HMAC_SECRET: z.string().min(8),
+  /** Prefix of the exchange and queue names, so parallel stacks never share queues. */
+  RELAY_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "_" and "-" only')
+    .default('table_order'),
+  /** How often the drain looks for events without being notified (a missed NOTIFY). */
+  OUTBOX_POLL_INTERVAL_MS: milliseconds(1000),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** First wait after a failed batch; it doubles per failure up to 30 s. */
+  OUTBOX_RETRY_BASE_MS: milliseconds(500),
+  /** Unacknowledged deliveries the relay holds at once. */
+  DELIVERY_PREFETCH: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Deliveries of one event before the broker dead-letters it. */
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
+  DELIVERY_TIMEOUT_MS: milliseconds(5000),
+  /** First wait before a failed delivery is retried; it doubles per attempt up to 30 s. */
+  DELIVERY_RETRY_BASE_MS: milliseconds(1000),
+  /** Image jobs the relay works on at once; each holds an original and its decoded pixels. */
+  IMAGE_PREFETCH: z.coerce.number().int().min(1).max(64).default(2),
+  /** Larger images (width × height, read from the header) fail without being decoded. */
+  IMAGE_MAX_INPUT_PIXELS: z.coerce.number().int().min(1).default(40_000_000),
+  /** Limit of each call to the Worker during an image job (fetching the original, storing variants). */
+  IMAGE_TIMEOUT_MS: milliseconds(15_000),
+});
+
+/** The relay's settings, read once from the environment at boot. */
+export type RelayConfig = z.infer<typeof schema>;
+
+/** Parses the environment; throws one error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid relay configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,228 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_STORE_ID } from '../../db/seed.ts';
+import { listen, type Listener } from '../support/event-stream.ts';
+import { apiClient } from '../support/http.ts';
+import { closeBrokerConnections } from '../support/relay-fixtures.ts';
+import { startStack, type Stack } from '../support/stack.ts';
+
+/**
+ * The promise to a restaurant, end to end: outbox → relay → RabbitMQ → StoreHub → SSE, with the
+ * relay run by the test so it can be killed and its broker connection cut mid-flow.
+ */
+let stack: Stack;
+let call: ReturnType<typeof apiClient>;
+let relay: ChildProcess | undefined;
+const listeners: Listener[] = [];
+const demo: Record<string, string> = {};
+const other: Record<string, string> = {};
+
+function startRelay(): ChildProcess {
+  const child = spawn(process.execPath, ['relay/src/index.ts'], {
+    env: { ...process.env, ...stack.relayEnv, OUTBOX_POLL_INTERVAL_MS: '500' },
+    stdio: 'ignore',
+  });
+  relay = child;
+  return child;
+}
+
+function stream(path: string, token: string, lastEventId?: string): Listener {
+  const listener = listen(`${stack.workerUrl}${path}`, { token, lastEventId });
+  listeners.push(listener);
+  return listener;
+}
+
+async function order(tablet: string, menuId: string) {
+  const res = await call('POST', '/api/customer/orders', tablet, {
+    items: [{ menu_id: menuId, quantity: 1 }],
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string };
+}
+
+beforeAll(async () => {
+  stack = await startStack({ relay: false });
+  call = apiClient(stack.workerUrl);
+  startRelay();
+  const ip = { 'cf-connecting-ip': '203.0.113.7' };
+  const admin = await call(
+    'POST',
+    '/api/admin/auth/login',
+    undefined,
+    { store_id: DEMO_STORE_ID, username: 'admin', password: 'admin1234' },
+    ip,
+  );
+  demo.admin = admin.body.access_token;
+  for (const n of [1, 2]) {
+    const tablet = await call(
+      'POST',
+      '/api/customer/auth/login',
+      undefined,
+      { store_id: DEMO_STORE_ID, table_number: n, password: '0000' },
+      ip,
+    );
+    demo[`tablet${n}`] = tablet.body.access_token;
+    demo[`table${n}`] = tablet.body.table.id;
+  }
+  demo.menu = (
+    await call('GET', '/api/customer/menus', demo.tablet1)
+  ).body.categories[0].menus[0].id;
+
+  const superToken = (
+    await call(
+      'POST',
+      '/api/superadmin/auth/login',
+      undefined,
+      { username: 'superadmin', password: 'superadmin1234' },
+      ip,
+    )
+  ).body.access_token;
+  const store = await call('POST', '/api/superadmin/stores', superToken, { name: '옆집' });
+  await call('POST', '/api/superadmin/admins', superToken, {
+    store_id: store.body.id,
+    username: 'neighbour',
+    password: 'neighbour-1',
+  });
+  other.admin = (
+    await call(
+      'POST',
+      '/api/admin/auth/login',
+      undefined,
+      { store_id: store.body.id, username: 'neighbour', password: 'neighbour-1' },
+      ip,
+    )
+  ).body.access_token;
+  const category = await call('POST', '/api/admin/categories', other.admin, { name: '면' });
+  other.menu = (
+    await call('POST', '/api/admin/menus', other.admin, {
+      category_id: category.body.id,
+      name: '냉면',
+      price: 9000,
+    })
+  ).body.id;
+  await call('POST', '/api/admin/tables', other.admin, { table_number: 1, password: '1111' });
+  other.tablet = (
+    await call(
+      'POST',
+      '/api/customer/auth/login',
+      undefined,
+      { store_id: store.body.id, table_number: 1, password: '1111' },
+      ip,
+    )
+  ).body.access_token;
+}, 120_000);
+
+afterAll(async () => {
+  for (const listener of listeners) listener.close();
+  if (relay && relay.exitCode === null) {
+    relay.kill('SIGTERM');
+    await once(relay, 'exit');
+  }
+  await stack?.stop();
+});
+
+describe('an order placed on a tablet', () => {
+  it("reaches the store's admin stream and its own table's stream — and no one else's", async () => {
+    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
+    const table1 = stream('/api/customer/orders/stream', demo.tablet1!);
+    const table2 = stream('/api/customer/orders/stream', demo.tablet2!);
+    const neighbour = stream('/api/admin/orders/stream', other.admin!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const placed = await order(demo.tablet1!, demo.menu!);
+    await order(other.tablet!, other.menu!);
+
+    const [seen] = await dashboard.waitFor('order.created');
+    expect(seen!.envelope).toMatchObject({
+      type: 'order.created',
+      store_id: DEMO_STORE_ID,
+      table_id: demo.table1,
+      data: { id: placed.id },
+    });
+    const [mine] = await table1.waitFor('order.created');
+    expect(mine!.envelope.data.id).toBe(placed.id);
+    await neighbour.waitFor('order.created');
+    expect(neighbour.received.map((e) => e.envelope.data.id)).not.toContain(placed.id);
+    expect(table2.received).toEqual([]);
+    expect(dashboard.received.map((e) => e.envelope.store_id)).toEqual([DEMO_STORE_ID]);
+  });
+
+  it('is followed on the dashboard by its status changes and the table’s completion', async () => {
+    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const placed = await order(demo.tablet2!, demo.menu!);
+    await call('PATCH', `/api/admin/orders/${placed.id}/status`, demo.admin, {
+      status: 'preparing',
+    });
+    await call('POST', `/api/admin/tables/${demo.table2}/complete-session`, demo.admin);
+    const [changed] = await dashboard.waitFor('order.status_changed');
+    expect(changed!.envelope.data).toEqual({
+      order_id: placed.id,
+      from: 'pending',
+      to: 'preparing',
+    });
+    const [completed] = await dashboard.waitFor('table.session_completed');
+    expect(completed!.envelope.table_id).toBe(demo.table2);
+  });
+});
+
+describe('a dashboard that lost its connection', () => {
+  it('gets exactly the events it missed, in order, when it comes back with Last-Event-ID', async () => {
+    const first = stream('/api/admin/orders/stream', demo.admin!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await order(demo.tablet1!, demo.menu!);
+    const [last] = await first.waitFor('order.created');
+    first.close();
+
+    const missed = [];
+    for (let i = 0; i < 3; i += 1) missed.push((await order(demo.tablet1!, demo.menu!)).id);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    const back = stream('/api/admin/orders/stream', demo.admin!, last!.lastEventId);
+    const replayed = await back.waitFor('order.created', 3);
+    expect(replayed.map((e) => e.envelope.data.id)).toEqual(missed);
+  });
+});
+
+describe('when parts of the pipeline fail mid-flow', () => {
+  async function placeMany(count: number) {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 1) ids.push((await order(demo.tablet1!, demo.menu!)).id);
+    return ids;
+  }
+
+  function distinctOrders(listener: Listener) {
+    return listener.received
+      .filter((e) => e.type === 'order.created')
+      .map((e) => e.envelope.data.id as string);
+  }
+
+  it('the relay killed with SIGKILL and restarted: every order arrives, none twice', async () => {
+    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = await placeMany(10);
+    relay!.kill('SIGKILL');
+    await once(relay!, 'exit');
+    const during = await placeMany(10);
+    startRelay();
+    const after = await placeMany(5);
+    const expected = [...before, ...during, ...after];
+    await dashboard.waitFor('order.created', expected.length, 20_000);
+    const seen = distinctOrders(dashboard);
+    expect(new Set(seen)).toEqual(new Set(expected));
+    expect(seen).toHaveLength(expected.length);
+  });
+
+  it('the broker closes the relay’s connection: the relay reconnects and nothing is lost', async () => {
+    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = await placeMany(5);
+    await dashboard.waitFor('order.created', 5);
+    // Only this stack's relay: its connection is named after its namespace.
+    expect(await closeBrokerConnections(stack.relayEnv.RELAY_NAMESPACE!)).toBeGreaterThan(0);
+    const after = await placeMany(5);
+    await dashboard.waitFor('order.created', 10, 20_000);
+    expect(distinctOrders(dashboard)).toEqual([...before, ...after]);
+  });
+});

@@ -1,0 +1,307 @@
+/**
+ * What operators watch: the Prometheus exposition the relay writes, its `/metrics` and `/readyz`
+ * as the running process answers them, and its log file (with rotation).
+ */
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AMQPMessage } from '@cloudamqp/amqp-client';
+import { ImageWorker } from '../../relay/src/images.ts';
+import { RotatingFile } from '../../relay/src/log.ts';
+import { Registry, relayMetrics } from '../../relay/src/metrics.ts';
+import {
+  createScratchDatabase,
+  createStore,
+  type ScratchDatabase,
+} from '../support/db-fixtures.ts';
+import {
+  capturedLogger,
+  deleteTopology,
+  insertEvents,
+  outboxOf,
+  randomNamespace,
+  randomSecret,
+  spawnRelay,
+  startBrokerProxy,
+  startWorkerStandIn,
+  type SpawnedRelay,
+} from '../support/relay-fixtures.ts';
+
+let scratch: ScratchDatabase;
+let directory: string;
+const namespaces: string[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase();
+  directory = await mkdtemp(join(tmpdir(), 'relay-metrics-'));
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await deleteTopology(namespaces);
+  await scratch?.drop();
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** The value of one sample (`name` or `name{labels}`) in an exposition. */
+function valueOf(exposition: string, sample: string): number | undefined {
+  const line = exposition.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
+describe('the Prometheus exposition', () => {
+  it('writes counters, gauges and cumulative histogram buckets with their help and type', async () => {
+    const registry = new Registry();
+    registry.counter('jobs_total', 'Jobs done.').inc(3);
+    registry.gauge('queue_depth', 'Waiting\njobs.').set(7);
+    const latency = registry.histogram('latency_seconds', 'Latency.', [0.1, 1]);
+    for (const seconds of [0.05, 0.5, 2]) latency.observe(seconds);
+
+    expect(await registry.expose()).toBe(
+      [
+        '# HELP jobs_total Jobs done.',
+        '# TYPE jobs_total counter',
+        'jobs_total 3',
+        '# HELP queue_depth Waiting\\njobs.',
+        '# TYPE queue_depth gauge',
+        'queue_depth 7',
+        '# HELP latency_seconds Latency.',
+        '# TYPE latency_seconds histogram',
+        'latency_seconds_bucket{le="0.1"} 1',
+        'latency_seconds_bucket{le="1"} 2',
+        'latency_seconds_bucket{le="+Inf"} 3',
+        'latency_seconds_sum 2.55',
+        'latency_seconds_count 3',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refreshes gauges before a scrape, keeping the last value when a refresh fails', async () => {
+    const registry = new Registry();
+    const backlog = registry.gauge('backlog', 'Rows.');
+    let reads = 0;
+    registry.beforeScrape(() => {
+      reads += 1;
+      if (reads === 2) throw new Error('database down');
+      backlog.set(reads * 10);
+    });
+    expect(valueOf(await registry.expose(), 'backlog')).toBe(10);
+    expect(valueOf(await registry.expose(), 'backlog')).toBe(10);
+    expect(valueOf(await registry.expose(), 'backlog')).toBe(30);
+  });
+
+  it('refuses a counter going down and a name used twice', () => {
+    const registry = new Registry();
+    expect(() => registry.counter('a_total', 'A.').inc(-1)).toThrow(RangeError);
+    expect(() => registry.gauge('a_total', 'Again.')).toThrow(/exists already/);
+    expect(() => registry.gauge('bad-name', 'Bad.')).toThrow(/invalid metric name/);
+  });
+
+  it('names every relay metric with the relay prefix', async () => {
+    const text = await relayMetrics().registry.expose();
+    const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => [
+      name,
+      type,
+    ]);
+    expect(names).toEqual([
+      ['table_order_relay_outbox_backlog', 'gauge'],
+      ['table_order_relay_outbox_oldest_unpublished_age_seconds', 'gauge'],
+      ['table_order_relay_events_published_total', 'counter'],
+      ['table_order_relay_events_delivered_total', 'counter'],
+      ['table_order_relay_events_delivery_failures_total', 'counter'],
+      ['table_order_relay_events_dead_lettered_total', 'counter'],
+      ['table_order_relay_delivery_latency_seconds', 'histogram'],
+      ['table_order_relay_image_job_duration_seconds', 'histogram'],
+      ['table_order_relay_image_jobs_failed_total', 'counter'],
+      ['table_order_relay_broker_connected', 'gauge'],
+    ]);
+  });
+});
+
+describe('the image worker', () => {
+  it('times every job and counts the ones that end without variants', async () => {
+    const hub = await startWorkerStandIn(); // holds no originals: every fetch is a 404
+    cleanups.push(() => hub.close());
+    const metrics = relayMetrics();
+    let handle: ((message: AMQPMessage) => Promise<void>) | undefined;
+    const images = new ImageWorker({
+      bus: {
+        subscribeToImageJobs: async (_prefetch, handler) => {
+          handle = handler;
+          return { channel: { basicCancel: async () => {} }, cancel: async () => {} } as never;
+        },
+      },
+      workerUrl: hub.url,
+      secret: randomSecret(),
+      prefetch: 1,
+      maxAttempts: 5,
+      timeoutMs: 2000,
+      retryBaseMs: 10,
+      maxInputPixels: 1_000_000,
+      log: capturedLogger().log,
+      metrics,
+    });
+    await images.start();
+    const [storeId, menuId, sha256] = [crypto.randomUUID(), crypto.randomUUID(), 'a'.repeat(64)];
+    const job = {
+      id: 1,
+      type: 'menu.image_uploaded',
+      store_id: storeId,
+      data: {
+        menu_id: menuId,
+        original_key: `menus/${storeId}/${menuId}/${sha256}/original`,
+        content_type: 'image/jpeg',
+        sha256,
+      },
+    };
+    let acked = false;
+    await handle!({
+      bodyString: () => JSON.stringify(job),
+      properties: { messageId: '1', headers: {} },
+      channel: { closed: false },
+      ack: async () => {
+        acked = true;
+      },
+      nack: async () => {},
+    } as unknown as AMQPMessage);
+    await images.stop(1000);
+
+    expect(acked).toBe(true);
+    expect(hub.requests('POST', '/image-failed')).toHaveLength(1);
+    expect(metrics.imageJobDuration.count).toBe(1);
+    expect(metrics.imageJobsFailed.value).toBe(1);
+  });
+});
+
+describe('the log file', () => {
+  it('rotates by size and keeps only the newest files', async () => {
+    const path = join(directory, `rotate-${randomSecret()}.log`);
+    const file = new RotatingFile({ path, maxBytes: 100, keep: 2 });
+    const line = (n: number) => `${JSON.stringify({ n, pad: 'x'.repeat(30) })}\n`; // 46 bytes
+    for (let n = 1; n <= 9; n += 1) file.write(line(n));
+
+    const names = (await readdir(directory)).filter((name) => name.startsWith('rotate-')).sort();
+    expect(names.map((name) => name.slice(name.indexOf('.log')))).toEqual([
+      '.log',
+      '.log.1',
+      '.log.2',
+    ]);
+    // Two 46-byte lines fit in 100 bytes: 1–2, 3–4, 5–6, 7–8 and 9; the two oldest are gone.
+    expect(await readFile(path, 'utf8')).toBe(line(9));
+    expect(await readFile(`${path}.1`, 'utf8')).toBe(line(7) + line(8));
+    expect(await readFile(`${path}.2`, 'utf8')).toBe(line(5) + line(6));
+  });
+});
+
+describe('the running relay', () => {
+  it('counts events through to the hub, shows the backlog and readiness, and logs to its file', async () => {
+    const hub = await startWorkerStandIn();
+    cleanups.push(() => hub.close());
+    const proxy = await startBrokerProxy();
+    cleanups.push(() => proxy.close());
+    await proxy.cut(); // the broker is away when the relay starts
+    const namespace = randomNamespace();
+    namespaces.push(namespace);
+    const logFile = join(directory, `relay-${namespace}.log`);
+    const store = await createStore(scratch.db);
+    await insertEvents(scratch.pool, store.id, 3);
+
+    const relay: SpawnedRelay = spawnRelay({
+      DATABASE_URL: scratch.url,
+      AMQP_URL: proxy.url,
+      WORKER_URL: hub.url,
+      RELAY_HTTP_PORT: '0',
+      RELAY_NAMESPACE: namespace,
+      RELAY_HMAC_SECRET: randomSecret(),
+      OUTBOX_RETRY_BASE_MS: '100',
+      DELIVERY_RETRY_BASE_MS: '50',
+      LOG_FILE: logFile,
+    });
+    cleanups.push(async () => {
+      if (relay.process.exitCode === null && relay.process.signalCode === null) {
+        relay.process.kill('SIGKILL');
+        await relay.exited;
+      }
+    });
+    await expect.poll(() => relay.output(), { timeout: 10_000 }).toContain('"msg":"relay started"');
+    const started = relay
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"msg":"relay started"'));
+    const base = `http://127.0.0.1:${(JSON.parse(started!) as { port: number }).port}`;
+    const scrape = async () => (await fetch(`${base}/metrics`)).text();
+    const readiness = async () => {
+      const response = await fetch(`${base}/readyz`);
+      return { http: response.status, ...((await response.json()) as object) };
+    };
+
+    // Without the broker nothing moves: three rows wait, and the relay is not ready.
+    const waiting = await scrape();
+    expect(valueOf(waiting, 'table_order_relay_outbox_backlog')).toBe(3);
+    expect(
+      valueOf(waiting, 'table_order_relay_outbox_oldest_unpublished_age_seconds'),
+    ).toBeGreaterThan(0);
+    expect(valueOf(waiting, 'table_order_relay_broker_connected')).toBe(0);
+    expect(await readiness()).toMatchObject({
+      http: 503,
+      status: 'not ready',
+      checks: { database: 'ok', broker: 'not connected', worker: 'ok' },
+    });
+
+    // The hub refuses the first delivery once; the retry goes through.
+    let refused = false;
+    hub.answer((request) => {
+      if (refused || request.path !== '/internal/events') return 200;
+      refused = true;
+      return 500;
+    });
+    await proxy.restore();
+    await expect
+      .poll(async () => (await outboxOf(scratch.pool, store.id)).every((r) => r.published_at), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    await expect
+      .poll(async () => valueOf(await scrape(), 'table_order_relay_events_delivered_total'), {
+        timeout: 10_000,
+      })
+      .toBe(3);
+
+    const flowing = await scrape();
+    expect(valueOf(flowing, 'table_order_relay_events_published_total')).toBe(3);
+    expect(valueOf(flowing, 'table_order_relay_events_delivery_failures_total')).toBe(1);
+    expect(valueOf(flowing, 'table_order_relay_events_dead_lettered_total')).toBe(0);
+    expect(valueOf(flowing, 'table_order_relay_delivery_latency_seconds_count')).toBe(3);
+    expect(valueOf(flowing, 'table_order_relay_delivery_latency_seconds_sum')).toBeGreaterThan(0);
+    expect(valueOf(flowing, 'table_order_relay_outbox_backlog')).toBe(0);
+    expect(valueOf(flowing, 'table_order_relay_outbox_oldest_unpublished_age_seconds')).toBe(0);
+    expect(valueOf(flowing, 'table_order_relay_broker_connected')).toBe(1);
+    expect(await readiness()).toMatchObject({
+      http: 200,
+      status: 'ready',
+      checks: { database: 'ok', broker: 'ok', worker: 'ok' },
+    });
+
+    // The Worker goes away: the relay is no longer ready, and says why.
+    await hub.close();
+    const unready = (await readiness()) as { http: number; checks: Record<string, string> };
+    expect(unready.http).toBe(503);
+    expect(unready.checks).toMatchObject({ database: 'ok', broker: 'ok' });
+    expect(unready.checks.worker).not.toBe('ok');
+
+    const lines = (await readFile(logFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string; service: string });
+    expect(lines.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['relay started', 'broker connected']),
+    );
+    expect(lines.every((line) => line.service === 'relay' && line.level >= 30)).toBe(true);
+  });
+});

@@ -1,0 +1,353 @@
+/**
+ * Fixtures for the relay's tests against the real broker and database: random namespaces and
+ * their cleanup, a tap on the events exchange, a stand-in for the Worker's internal endpoint, a
+ * stand-in for its image endpoints (an object store in memory), a broker proxy that can be cut, `rabbitmqctl` helpers, outbox rows and a spawned relay process.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createTcpServer, connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { AMQPClient, type AMQPChannel, type AMQPMessage } from '@cloudamqp/amqp-client';
+import type pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { topologyNames } from '../../relay/src/bus.ts';
+import { testServices } from './services.ts';
+
+const run = promisify(execFile);
+
+/** A namespace of its own for one test: `table_order_t_<random>`. */
+export function randomNamespace(): string {
+  return `table_order_t_${randomBytes(5).toString('hex')}`;
+}
+
+/** A throwaway delivery secret. */
+export function randomSecret(): string {
+  return `relay-test-secret-${randomBytes(8).toString('hex')}`;
+}
+
+/** A test's own connection to the broker, for tapping, counting and cleaning up. */
+export async function connectBroker(): Promise<{ channel: AMQPChannel; close(): Promise<void> }> {
+  const client = new AMQPClient(testServices().amqpUrl);
+  const connection = await client.connect();
+  const channel = await connection.channel();
+  return { channel, close: () => connection.close().catch(() => {}) };
+}
+
+/** Deletes the exchanges and queues of the given namespaces (missing ones are fine). */
+export async function deleteTopology(namespaces: string[]): Promise<void> {
+  const broker = await connectBroker();
+  try {
+    for (const namespace of namespaces) {
+      const names = topologyNames(namespace);
+      await broker.channel.queueDelete(names.hubDelivery);
+      await broker.channel.queueDelete(names.hubDeliveryDead);
+      await broker.channel.queueDelete(names.imageJobs);
+      await broker.channel.queueDelete(names.imageJobsDead);
+      await broker.channel.exchangeDelete(names.events);
+      await broker.channel.exchangeDelete(names.deadEvents);
+    }
+  } finally {
+    await broker.close();
+  }
+}
+
+/** Messages in a queue, ready to be delivered (unacked ones are not counted). */
+export async function readyMessages(channel: AMQPChannel, queue: string): Promise<number> {
+  const { messageCount } = await channel.queueDeclare(queue, { passive: true });
+  return messageCount;
+}
+
+export interface TappedMessage {
+  routingKey: string;
+  messageId: string | undefined;
+  contentType: string | undefined;
+  deliveryMode: number | undefined;
+  body: string;
+  envelope: { id: number; store_id: string } & Record<string, unknown>;
+}
+
+/** A private queue bound to `<ns>.events` with `#`: every event the relay publishes lands here. */
+export async function tapEvents(channel: AMQPChannel, namespace: string) {
+  const { events } = topologyNames(namespace);
+  await channel.exchangeDeclare(events, 'topic', { durable: true });
+  const queue = await channel.queueDeclare('', { exclusive: true, autoDelete: true });
+  await channel.queueBind(queue.name, events, '#');
+  const messages: TappedMessage[] = [];
+  await channel.basicConsume(queue.name, { noAck: true }, (message: AMQPMessage) => {
+    const body = message.bodyString() ?? '';
+    messages.push({
+      routingKey: message.routingKey,
+      messageId: message.properties.messageId,
+      contentType: message.properties.contentType,
+      deliveryMode: message.properties.deliveryMode,
+      body,
+      envelope: JSON.parse(body),
+    });
+  });
+  return {
+    messages,
+    /** Tapped events of one store, in arrival order. */
+    of: (storeId: string) => messages.filter((m) => m.envelope.store_id === storeId),
+  };
+}
+
+/** One request the stand-in received (POSTs to `/internal/events` and the image endpoints). */
+export interface ReceivedPost {
+  method: string;
+  headers: IncomingHttpHeaders;
+  path: string;
+  /** The body as text (events, JSON reports). */
+  body: string;
+  /** The body byte for byte (stored variants). */
+  bytes: Buffer;
+}
+
+/**
+ * How the stand-in answers one request: a status, optionally after a delay. A 2xx lets the route
+ * answer as the Worker would (an image GET serves the stored object or 404s); anything else
+ * answers that status with an error envelope.
+ */
+export type Answer = number | { status: number; delayMs: number };
+
+const IMAGES_PATH = '/internal/images/';
+
+/**
+ * A stand-in for the Worker's internal endpoints: `POST /internal/events` (200 `{"stored":true}`),
+ * `GET`/`PUT /internal/images/<key>` over an in-memory object store (`objects`) and
+ * `POST /internal/menus/<id>/image-ready|image-failed` (200 `{"updated":true}`). It records every
+ * request and answers what the test tells it (`answer`).
+ */
+export async function startWorkerStandIn() {
+  const received: ReceivedPost[] = [];
+  const objects = new Map<string, { bytes: Buffer; contentType: string }>();
+  let answer: (post: ReceivedPost, index: number) => Answer = () => 200;
+  const respond = (post: ReceivedPost): { status: number; type: string; body: Buffer | string } => {
+    const json = 'application/json';
+    if (post.path.startsWith(IMAGES_PATH)) {
+      const key = decodeURIComponent(post.path.slice(IMAGES_PATH.length));
+      if (post.method === 'PUT') {
+        objects.set(key, { bytes: post.bytes, contentType: String(post.headers['content-type']) });
+        return { status: 201, type: json, body: JSON.stringify({ key }) };
+      }
+      const object = objects.get(key);
+      if (object === undefined) {
+        return {
+          status: 404,
+          type: json,
+          body: '{"error":{"code":"NOT_FOUND","message":"no such object"}}',
+        };
+      }
+      return { status: 200, type: object.contentType, body: object.bytes };
+    }
+    if (/^\/internal\/menus\/[^/]+\/image-(ready|failed)$/.test(post.path)) {
+      return { status: 200, type: json, body: '{"updated":true}' };
+    }
+    return { status: 200, type: json, body: '{"stored":true}' };
+  };
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const bytes = Buffer.concat(chunks);
+      const post = {
+        method: req.method ?? 'GET',
+        headers: req.headers,
+        path: req.url ?? '',
+        body: bytes.toString(),
+        bytes,
+      };
+      received.push(post);
+      const decided = answer(post, received.length - 1);
+      const { status, delayMs } =
+        typeof decided === 'number' ? { status: decided, delayMs: 0 } : decided;
+      setTimeout(() => {
+        if (status < 300) {
+          const natural = respond(post);
+          res.writeHead(natural.status, { 'content-type': natural.type }).end(natural.body);
+          return;
+        }
+        const body = '{"error":{"code":"INTERNAL","message":"stand-in"}}';
+        res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+      }, delayMs);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    /** The image store: originals the test put there, variants the relay stored. */
+    objects,
+    /** POSTs carrying the event with this id. */
+    postsOf: (id: number) => received.filter((post) => JSON.parse(post.body).id === id),
+    /** Requests with this method whose path ends with `suffix`. */
+    requests: (method: string, suffix = '') =>
+      received.filter((post) => post.method === method && post.path.endsWith(suffix)),
+    answer(decide: (post: ReceivedPost, index: number) => Answer) {
+      answer = decide;
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/**
+ * Checks the signature of a call to an image endpoint the way the Worker does, from the contract:
+ * HMAC-SHA256 of `${timestamp}.${METHOD} ${path}.${sha256 hex of the body}`.
+ */
+export function requestSignatureIsValid(secret: string, request: ReceivedPost): boolean {
+  const timestamp = String(request.headers['x-relay-timestamp'] ?? '');
+  const signature = String(request.headers['x-relay-signature'] ?? '');
+  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 5 * 60_000) {
+    return false;
+  }
+  const digest = createHash('sha256').update(request.bytes).digest('hex');
+  const message = `${timestamp}.${request.method} ${request.path}.${digest}`;
+  const expected = Buffer.from(`v1=${createHmac('sha256', secret).update(message).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Checks a relay signature the way the Worker does — written here from the contract, not with
+ * relay/src/signing.ts, so a mistake there cannot hide itself.
+ */
+export function signatureIsValid(secret: string, post: ReceivedPost): boolean {
+  const timestamp = String(post.headers['x-relay-timestamp'] ?? '');
+  const signature = String(post.headers['x-relay-signature'] ?? '');
+  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 5 * 60_000) {
+    return false;
+  }
+  const expected = Buffer.from(
+    `v1=${createHmac('sha256', secret).update(`${timestamp}.${post.body}`).digest('hex')}`,
+  );
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Inserts `count` events of one store in one statement; returns their ids in order. */
+export async function insertEvents(
+  pool: pg.Pool,
+  storeId: string,
+  count: number,
+  type = 'menu.updated',
+): Promise<number[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `insert into outbox (store_id, type, payload)
+     select $1, $2, jsonb_build_object('sequence', n, 'menu_id', gen_random_uuid())
+     from generate_series(1, $3::int) as n
+     returning id`,
+    [storeId, type, count],
+  );
+  return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+}
+
+/** The outbox rows of one store, by id. */
+export async function outboxOf(pool: pg.Pool, storeId: string) {
+  const { rows } = await pool.query<{
+    id: string;
+    published_at: Date | null;
+    attempts: number;
+    last_error: string | null;
+    created_at: Date;
+  }>(
+    'select id, published_at, attempts, last_error, created_at from outbox where store_id = $1 order by id',
+    [storeId],
+  );
+  return rows.map((row) => ({ ...row, id: Number(row.id) }));
+}
+
+/** A pino logger whose JSON lines the test can read. */
+export function capturedLogger(): { log: Logger; lines: () => Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { log, lines: () => lines };
+}
+
+/**
+ * A TCP proxy in front of the broker. `cut()` drops every connection and refuses new ones (the
+ * broker is unreachable); `restore()` listens again on the same port.
+ */
+export async function startBrokerProxy() {
+  const target = new URL(testServices().amqpUrl);
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((client) => {
+    const upstream = connect(Number(target.port || 5672), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(target);
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    async cut() {
+      for (const socket of sockets) socket.destroy();
+      if (server.listening) {
+        server.close();
+        await once(server, 'close');
+      }
+    },
+    async restore() {
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+    close() {
+      return this.cut();
+    },
+  };
+}
+
+/** Closes every broker connection whose client-provided name contains `nameContains`. */
+export async function closeBrokerConnections(nameContains: string): Promise<number> {
+  const { stdout } = await run('rabbitmqctl', [
+    ...['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers'],
+  ]);
+  const pids = stdout
+    .split('\n')
+    .filter((line) => line.includes(nameContains))
+    .map((line) => line.split('\t')[0]!);
+  for (const pid of pids) await run('rabbitmqctl', ['close_connection', pid, 'closed by a test']);
+  return pids.length;
+}
+
+/** A relay started as its own process: `node relay/src/index.ts`. */
+export interface SpawnedRelay {
+  process: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+}
+
+/** Spawns the relay with only the variables given (and PATH). */
+export function spawnRelay(env: Record<string, string>): SpawnedRelay {
+  const child = spawn(process.execPath, ['relay/src/index.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return { process: child, output: () => output, exited };
+}

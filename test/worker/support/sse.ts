@@ -1,0 +1,196 @@
+/**
+ * A small server-sent-events client for tests inside workerd: opens a stream through the Worker's
+ * own fetch, parses it as the WHATWG spec says (fields, comments, `retry`, blank-line dispatch) and
+ * hands out what arrives in order. Every stream opened here is cancelled by `closeAllStreams()`
+ * (call it in `afterEach`), so no response body is left open.
+ */
+import { exports } from 'cloudflare:workers';
+
+/** One thing the server sent: an event, a comment (`: ping`) or a `retry:` field. */
+export type SseItem =
+  | { kind: 'event'; id: string; event: string; data: string }
+  | { kind: 'comment'; text: string }
+  | { kind: 'retry'; ms: number };
+export type SseEvent = Extract<SseItem, { kind: 'event' }>;
+
+const open = new Set<SseReader>();
+
+/** Reads an SSE response body item by item. */
+export class SseReader {
+  readonly response: Response;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #items: SseItem[] = [];
+  #waiters: Array<() => void> = [];
+  #ended = false;
+  #lastEventId = '';
+  #event = { type: '', data: [] as string[] };
+
+  constructor(response: Response) {
+    if (!response.body) throw new Error(`no body (status ${response.status})`);
+    this.response = response;
+    this.#reader = response.body.getReader();
+    open.add(this);
+    void this.#pump();
+  }
+
+  /** Whether the server ended the stream (or it failed). */
+  get ended(): boolean {
+    return this.#ended && this.#items.length === 0;
+  }
+
+  /** The next item, waiting up to `timeoutMs`. */
+  async next(timeoutMs = 5_000): Promise<SseItem> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#items.length === 0) {
+      if (this.#ended) throw new Error('the stream ended');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`nothing arrived within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.#items.shift()!;
+  }
+
+  /** The next event, skipping comments and `retry:`. */
+  async nextEvent(timeoutMs = 5_000): Promise<SseEvent> {
+    for (;;) {
+      const item = await this.next(timeoutMs);
+      if (item.kind === 'event') return item;
+    }
+  }
+
+  /** The next `count` events. */
+  async events(count: number, timeoutMs = 5_000): Promise<SseEvent[]> {
+    const events: SseEvent[] = [];
+    while (events.length < count) events.push(await this.nextEvent(timeoutMs));
+    return events;
+  }
+
+  /** Waits until the stream ends (the server closed it or the connection broke). */
+  async untilEnded(timeoutMs = 5_000): Promise<void> {
+    try {
+      for (;;) await this.next(timeoutMs);
+    } catch (error) {
+      if (!this.#ended) throw error;
+    }
+  }
+
+  /** Disconnects, as a closed browser tab does. */
+  async close(): Promise<void> {
+    open.delete(this);
+    await this.#reader.cancel().catch(() => {});
+  }
+
+  async #pump(): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { done, value } = await this.#reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        const lines = buffer.split(/\r\n|\r|\n/);
+        buffer = lines.pop()!;
+        for (const line of lines) this.#line(line);
+      }
+    } catch {
+      // A broken stream ends like a closed one: the client would reconnect.
+    }
+    this.#ended = true;
+    this.#wake();
+  }
+
+  /** One line, as in "interpret an event stream" of the spec. */
+  #line(line: string): void {
+    if (line === '') return this.#dispatch();
+    if (line.startsWith(':')) return this.#push({ kind: 'comment', text: line.slice(1).trim() });
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') this.#event.type = value;
+    else if (field === 'data') this.#event.data.push(value);
+    else if (field === 'id' && !value.includes('\0')) this.#lastEventId = value;
+    else if (field === 'retry' && /^\d+$/.test(value))
+      this.#push({ kind: 'retry', ms: Number(value) });
+  }
+
+  #dispatch(): void {
+    const { type, data } = this.#event;
+    this.#event = { type: '', data: [] };
+    if (data.length === 0) return;
+    this.#push({
+      kind: 'event',
+      id: this.#lastEventId,
+      event: type || 'message',
+      data: data.join('\n'),
+    });
+  }
+
+  #push(item: SseItem): void {
+    this.#items.push(item);
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}
+
+/**
+ * Opens a stream through the Worker (`path` may carry a query). Answers the reader for a 200,
+ * or the status and error body otherwise (the body read, so nothing stays open).
+ */
+export async function openStream(
+  path: string,
+  options: { token?: string; lastEventId?: string } = {},
+): Promise<SseReader> {
+  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+  const response = await exports.default.fetch(`http://table-order.test${path}`, { headers });
+  if (response.status !== 200) {
+    const body = await response.text();
+    throw new StreamRefused(response.status, body ? JSON.parse(body) : undefined);
+  }
+  return new SseReader(response);
+}
+
+/** A stream that did not open: its status and error envelope. */
+export class StreamRefused extends Error {
+  override name = 'StreamRefused';
+  readonly status: number;
+  readonly body: { error: { code: string } } | undefined;
+
+  constructor(status: number, body: { error: { code: string } } | undefined) {
+    super(`stream refused with ${status}: ${JSON.stringify(body)}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** Expects the stream at `path` to be refused; answers its status and error code. */
+export async function refusal(
+  path: string,
+  options: { token?: string } = {},
+): Promise<{ status: number; code: string | undefined }> {
+  try {
+    const reader = await openStream(path, options);
+    await reader.close();
+  } catch (error) {
+    if (error instanceof StreamRefused)
+      return { status: error.status, code: error.body?.error.code };
+    throw error;
+  }
+  throw new Error(`${path} opened, expected a refusal`);
+}
+
+/** Disconnects every stream a test left open. */
+export async function closeAllStreams(): Promise<void> {
+  await Promise.all([...open].map((reader) => reader.close()));
+}

@@ -1,0 +1,126 @@
+import type { Redis } from '@upstash/redis/cloudflare';
+
+/** How long a cached answer lives when nothing invalidates it first (SPEC §5: 5 min). */
+export const CACHE_TTL_SECONDS = 300;
+
+/**
+ * What an invalidated key holds for a few seconds instead of being deleted, and for how long.
+ * A reader that missed just before a write may still be loading pre-commit rows; its fill is a
+ * `SET … NX`, which the marker refuses, so it cannot put the old answer back for 5 minutes.
+ * Readers treat the marker as a miss. It outlives any load (routes time out well before).
+ */
+const INVALIDATED = '__invalidated__';
+const INVALIDATED_SECONDS = 15;
+
+/** Version counters outlive every page they name, so a reset counter never revives old pages. */
+const VERSION_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * Every cache key of the API, `{service}:{entity}:{id}` (SPEC §5), and nowhere else. Each key
+ * names the store (or an id that only one store's token carries), so one tenant never reads
+ * another's answer.
+ */
+export const cacheKeys = {
+  /** The guests' menu of a store (GET /api/customer/menus). */
+  guestMenu: (storeId: string) => `menu:categories:${storeId}`,
+  /** The floor view of a store (GET /api/admin/dashboard). */
+  dashboard: (storeId: string) => `dashboard:snapshot:${storeId}`,
+  /**
+   * What the per-request account check reads. Ids are UUIDs of one table or admin row each;
+   * the cached value carries the role and store, and the check compares them with the token.
+   */
+  account: (id: string) => `auth:account:${id}`,
+  /** The version of a table's history; bumping it retires every cached page at once. */
+  historyVersion: (tableId: string) => `history:table:${tableId}`,
+  /** One page of a table's history as one store asked for it, under the table's version. */
+  historyPage: (
+    storeId: string,
+    tableId: string,
+    version: number,
+    query: { from?: string; to?: string; page: number; pageSize: number },
+  ) =>
+    `history:table:${tableId}:v${version}:${storeId}:` +
+    `${query.from ?? ''}..${query.to ?? ''}:${query.page}x${query.pageSize}`,
+};
+
+/**
+ * Cache-aside: the value under `key`, or `load()`'s answer, stored for `ttlSeconds` (JSON).
+ * Redis failing or slow is never the caller's problem: one WARN line, and the database answers.
+ * `null` and `undefined` are not stored (a miss and a stored null would look alike).
+ */
+export async function cached<T>(
+  redis: Redis,
+  key: string,
+  ttlSeconds: number,
+  load: () => Promise<T>,
+): Promise<T> {
+  let hit: unknown;
+  try {
+    hit = await redis.get<unknown>(key);
+  } catch (error) {
+    warnUnavailable(key, error);
+    return load();
+  }
+  if (hit !== null && hit !== INVALIDATED) return hit as T;
+  const value = await load();
+  // Just invalidated: what we loaded may predate the write, so leave the key to a later reader.
+  if (hit === INVALIDATED || value === null || value === undefined) return value;
+  try {
+    await redis.set(key, value, { ex: ttlSeconds, nx: true });
+  } catch (error) {
+    warnUnavailable(key, error);
+  }
+  return value;
+}
+
+/**
+ * Forgets `keys`, for a write that changed what they answer. Call it after the write's
+ * transaction committed: inside it, a reader could refill the key from the old rows. Fails open
+ * (WARN): the entries then expire with their TTL.
+ */
+export async function invalidate(redis: Redis, ...keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  try {
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.set(key, INVALIDATED, { ex: INVALIDATED_SECONDS });
+    await pipeline.exec();
+  } catch (error) {
+    warnUnavailable(keys.join(','), error);
+  }
+}
+
+/**
+ * Cache-aside for a family of keys retired together by {@link bumpVersion}: reads the family's
+ * version, then the entry `keyOf(version)`. A reader racing a bump stores under the old version,
+ * which nobody reads any more, so no marker is needed.
+ */
+export async function cachedVersioned<T>(
+  redis: Redis,
+  versionKey: string,
+  keyOf: (version: number) => string,
+  ttlSeconds: number,
+  load: () => Promise<T>,
+): Promise<T> {
+  let version: number | null;
+  try {
+    version = await redis.get<number>(versionKey);
+  } catch (error) {
+    warnUnavailable(versionKey, error);
+    return load();
+  }
+  return cached(redis, keyOf(Number(version ?? 0)), ttlSeconds, load);
+}
+
+/** Retires every entry of a family read with {@link cachedVersioned}. Fails open (WARN). */
+export async function bumpVersion(redis: Redis, versionKey: string): Promise<void> {
+  try {
+    await redis.pipeline().incr(versionKey).expire(versionKey, VERSION_TTL_SECONDS).exec();
+  } catch (error) {
+    warnUnavailable(versionKey, error);
+  }
+}
+
+function warnUnavailable(key: string, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  console.warn(JSON.stringify({ level: 'warn', msg: 'cache unavailable', key, error: message }));
+}

@@ -1,0 +1,88 @@
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { diningTables, orders, tableSessions } from '../../db/schema.ts';
+import type { Database } from '../middleware/db.ts';
+import { loadOrders, type OrderView } from './order-view.ts';
+
+/** How many of a table's newest orders the floor view shows on its card. */
+export const LATEST_ORDERS_PER_TABLE = 3;
+
+/** One table on the floor view: its current session, if guests are seated, with its totals. */
+export type FloorTable = {
+  id: string;
+  table_number: number;
+  session: {
+    id: string;
+    started_at: string;
+    total_amount: number;
+    order_count: number;
+    latest_orders: OrderView[];
+  } | null;
+};
+
+/**
+ * The store's floor at a glance: every table by number, and for a table with an active session
+ * its running total, order count and newest orders. A fixed number of queries whatever the
+ * number of tables: tables with their session totals (one grouped join), the newest orders of
+ * every active session (ranked by a window function) and their lines.
+ */
+export async function floorDashboard(db: Database, storeId: string): Promise<FloorTable[]> {
+  const activeSession = and(
+    eq(tableSessions.tableId, diningTables.id),
+    eq(tableSessions.storeId, storeId),
+    isNull(tableSessions.endedAt),
+  );
+  const tablesQuery = db
+    .select({
+      id: diningTables.id,
+      tableNumber: diningTables.tableNumber,
+      sessionId: tableSessions.id,
+      startedAt: tableSessions.startedAt,
+      orderCount: sql<number>`count(${orders.id})::int`,
+      totalAmount: sql<number>`coalesce(sum(${orders.totalAmount}), 0)::int`,
+    })
+    .from(diningTables)
+    .leftJoin(tableSessions, activeSession)
+    .leftJoin(orders, eq(orders.tableSessionId, tableSessions.id))
+    .where(eq(diningTables.storeId, storeId))
+    .groupBy(diningTables.id, tableSessions.id)
+    .orderBy(asc(diningTables.tableNumber));
+
+  const ranked = db
+    .select({
+      id: orders.id,
+      rank: sql<number>`row_number() over (partition by ${orders.tableSessionId}
+        order by ${orders.createdAt} desc, ${orders.orderNumber} desc)`.as('rank'),
+    })
+    .from(orders)
+    .innerJoin(
+      tableSessions,
+      and(eq(tableSessions.id, orders.tableSessionId), isNull(tableSessions.endedAt)),
+    )
+    .where(eq(orders.storeId, storeId))
+    .as('ranked');
+  const latestIds = db
+    .select({ id: ranked.id })
+    .from(ranked)
+    .where(lte(ranked.rank, LATEST_ORDERS_PER_TABLE));
+
+  const [tables, latest] = await Promise.all([
+    tablesQuery,
+    loadOrders(db, inArray(orders.id, latestIds)),
+  ]);
+  // loadOrders answers newest first, so each session's list keeps that order.
+  const latestBySession = Map.groupBy(latest, (order) => order.table_session_id);
+  return tables.map((table) => ({
+    id: table.id,
+    table_number: table.tableNumber,
+    session:
+      table.sessionId && table.startedAt
+        ? {
+            id: table.sessionId,
+            started_at: table.startedAt.toISOString(),
+            total_amount: table.totalAmount,
+            order_count: table.orderCount,
+            latest_orders: latestBySession.get(table.sessionId) ?? [],
+          }
+        : null,
+  }));
+}

@@ -1,0 +1,26 @@
+import { outbox, type EventType } from '../../db/schema.ts';
+import type { Transaction } from '../middleware/db.ts';
+
+/** One domain event, as the use case that caused it describes it (SPEC §4). */
+export type DomainEvent = {
+  type: EventType;
+  storeId: string;
+  tableId?: string | null;
+  tableSessionId?: string | null;
+  /** The envelope's `data`. */
+  data: Record<string, unknown>;
+};
+
+/**
+ * Records an event in the outbox inside the caller's transaction: it is published (by the relay)
+ * only if, and only after, the change it describes commits. The outbox id becomes the event id.
+ */
+export async function recordEvent(tx: Transaction, event: DomainEvent): Promise<void> {
+  await tx.insert(outbox).values({
+    type: event.type,
+    storeId: event.storeId,
+    tableId: event.tableId ?? null,
+    tableSessionId: event.tableSessionId ?? null,
+    payload: event.data,
+  });
+}

@@ -1,0 +1,135 @@
+import { and, eq } from 'drizzle-orm';
+import { admins, diningTables, stores } from '../../db/schema.ts';
+import { loginThrottle } from '../auth/login-throttle.ts';
+import { issueToken, TOKEN_TTL_SECONDS, type Principal } from '../auth/tokens.ts';
+import { ApiError } from '../errors.ts';
+import type { Database } from '../middleware/db.ts';
+import { verifyPassword } from './passwords.ts';
+
+/**
+ * A bcrypt hash of a random string at the same cost: checked when the account does not exist,
+ * so that "no such account" takes as long as "wrong password" and usernames cannot be probed.
+ */
+const NO_ACCOUNT_HASH = '$2b$10$leL3ZWNnUDfQerSxjHCdS.0aqVZBmsLl2iq5T1HdyCTA.vGRf0w0e';
+
+type Caller = { db: Database; env: Env; ip: string };
+
+/**
+ * Runs one throttled login: refuses while the account or IP is throttled, checks the password
+ * (against a dummy hash when there is no account), counts failures, and signs the token.
+ */
+async function attemptLogin<A extends { passwordHash: string }>(
+  { env, ip }: Caller,
+  throttleKey: string,
+  account: A | undefined,
+  password: string,
+  principalOf: (account: A) => Principal,
+): Promise<{
+  account: A;
+  token: { access_token: string; token_type: 'Bearer'; expires_in: number };
+}> {
+  const throttle = loginThrottle(env, throttleKey, ip);
+  await throttle.assertAllowed();
+  const matches = await verifyPassword(password, account?.passwordHash ?? NO_ACCOUNT_HASH);
+  if (!account || !matches) {
+    await throttle.recordFailure();
+    throw new ApiError(401, 'INVALID_CREDENTIALS', '아이디 또는 비밀번호가 올바르지 않습니다.');
+  }
+  await throttle.recordSuccess();
+  const accessToken = await issueToken(env, principalOf(account));
+  return {
+    account,
+    token: { access_token: accessToken, token_type: 'Bearer', expires_in: TOKEN_TTL_SECONDS },
+  };
+}
+
+/** A tablet logs in with its store, table number and the table's password. */
+export async function loginTable(
+  caller: Caller,
+  input: { storeId: string; tableNumber: number; password: string },
+) {
+  const [table] = await caller.db
+    .select({
+      id: diningTables.id,
+      tableNumber: diningTables.tableNumber,
+      passwordHash: diningTables.passwordHash,
+      passwordVersion: diningTables.passwordVersion,
+      storeName: stores.name,
+    })
+    .from(diningTables)
+    .innerJoin(stores, eq(stores.id, diningTables.storeId))
+    .where(
+      and(eq(diningTables.storeId, input.storeId), eq(diningTables.tableNumber, input.tableNumber)),
+    );
+  const { account, token } = await attemptLogin(
+    caller,
+    `table:${input.storeId}:${input.tableNumber}`,
+    table,
+    input.password,
+    (t) => ({ role: 'table', sub: t.id, storeId: input.storeId, ver: t.passwordVersion }),
+  );
+  return {
+    ...token,
+    table: { id: account.id, table_number: account.tableNumber },
+    store: { id: input.storeId, name: account.storeName },
+  };
+}
+
+/** A store admin logs in with the store id, username and password. */
+export async function loginStoreAdmin(
+  caller: Caller,
+  input: { storeId: string; username: string; password: string },
+) {
+  const [admin] = await caller.db
+    .select()
+    .from(admins)
+    .where(
+      and(
+        eq(admins.storeId, input.storeId),
+        eq(admins.username, input.username),
+        eq(admins.role, 'store_admin'),
+      ),
+    );
+  const { account, token } = await attemptLogin(
+    caller,
+    `admin:${input.storeId}:${input.username}`,
+    admin,
+    input.password,
+    (a) => {
+      assertActive(a);
+      return { role: 'store_admin', sub: a.id, storeId: input.storeId, ver: a.tokenVersion };
+    },
+  );
+  return {
+    ...token,
+    admin: { id: account.id, username: account.username, store_id: input.storeId },
+  };
+}
+
+/** The super admin logs in with username and password. */
+export async function loginSuperAdmin(
+  caller: Caller,
+  input: { username: string; password: string },
+) {
+  const [admin] = await caller.db
+    .select()
+    .from(admins)
+    .where(and(eq(admins.username, input.username), eq(admins.role, 'super_admin')));
+  const { token } = await attemptLogin(
+    caller,
+    `super:${input.username}`,
+    admin,
+    input.password,
+    (a) => {
+      assertActive(a);
+      return { role: 'super_admin', sub: a.id, storeId: null, ver: a.tokenVersion };
+    },
+  );
+  return token;
+}
+
+function assertActive(admin: { isActive: boolean }): void {
+  if (!admin.isActive) {
+    throw new ApiError(403, 'ACCOUNT_DISABLED', '비활성화된 계정입니다. 관리자에게 문의해 주세요.');
+  }
+}

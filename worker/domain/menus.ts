@@ -1,0 +1,224 @@
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { CONSTRAINTS, menuCategories, menus } from '../../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Database, Transaction } from '../middleware/db.ts';
+import { categoryNotFound } from './categories.ts';
+import { violates } from './db-errors.ts';
+import { recordEvent } from './events.ts';
+import { deleteMenuImages } from './menu-images.ts';
+import { menuView, selectMenus, type MenuView } from './menu-view.ts';
+
+/** What an admin may set on a menu (all of it when adding, any of it when changing). */
+export type MenuFields = {
+  categoryId: string;
+  name: string;
+  price: number;
+  description?: string | null;
+  isAvailable?: boolean;
+  displayOrder?: number;
+};
+
+const ofStore = (storeId: string, menuId: string) =>
+  and(eq(menus.storeId, storeId), eq(menus.id, menuId));
+
+function menuNotFound(): ApiError {
+  return new ApiError(404, 'NOT_FOUND', '메뉴를 찾을 수 없습니다.');
+}
+
+/** The body's category is not the store's: the same 404 whether unknown or another store's. */
+const unknownCategory = () => categoryNotFound({ field: 'category_id' });
+
+/** The display order just after the last menu of the category (0 for an empty one). */
+function endOfCategory(storeId: string, categoryId: string): SQL {
+  // Aliased: drizzle writes columns unqualified, and inside an UPDATE of menus they must name
+  // the subquery's rows, not the menu being updated.
+  const other = alias(menus, 'other_menu');
+  return sql`(select coalesce(max(${other.displayOrder}) + 1, 0) from ${menus} as ${sql.identifier('other_menu')} where ${other.storeId} = ${storeId} and ${other.categoryId} = ${categoryId})`;
+}
+
+/** Tablets reload the guests' menu on this event. */
+function menuChanged(
+  tx: Transaction,
+  storeId: string,
+  action: 'created' | 'updated' | 'deleted' | 'reordered',
+  menu: { menuId: string | null; categoryId: string },
+) {
+  return recordEvent(tx, {
+    type: 'menu.updated',
+    storeId,
+    data: { action, menu_id: menu.menuId, category_id: menu.categoryId },
+  });
+}
+
+/** The store's menus (of one category when `categoryId` is given, which must be the store's). */
+export async function listMenus(
+  db: Database,
+  storeId: string,
+  categoryId?: string,
+): Promise<MenuView[]> {
+  if (categoryId === undefined) {
+    return (await selectMenus(db, eq(menus.storeId, storeId))).map(menuView);
+  }
+  const [category] = await db
+    .select({ id: menuCategories.id })
+    .from(menuCategories)
+    .where(and(eq(menuCategories.storeId, storeId), eq(menuCategories.id, categoryId)));
+  if (!category) throw unknownCategory();
+  const rows = await selectMenus(
+    db,
+    and(eq(menus.storeId, storeId), eq(menus.categoryId, categoryId)),
+  );
+  return rows.map(menuView);
+}
+
+/** One menu of the store. */
+export async function getMenu(db: Database, storeId: string, menuId: string): Promise<MenuView> {
+  const [menu] = await db.select().from(menus).where(ofStore(storeId, menuId));
+  if (!menu) throw menuNotFound();
+  return menuView(menu);
+}
+
+/**
+ * Adds a menu to one of the store's categories; without a display order it goes last. The
+ * category is checked by `menus_category_fk` on (store_id, category_id): another store's category
+ * fails exactly like an unknown one, with no window between a check and the insert.
+ */
+export async function addMenu(db: Database, storeId: string, input: MenuFields): Promise<MenuView> {
+  try {
+    return await db.transaction(async (tx) => {
+      const [menu] = await tx
+        .insert(menus)
+        .values({
+          storeId,
+          categoryId: input.categoryId,
+          name: input.name,
+          price: input.price,
+          description: input.description || null,
+          isAvailable: input.isAvailable ?? true,
+          displayOrder: input.displayOrder ?? endOfCategory(storeId, input.categoryId),
+        })
+        .returning();
+      await menuChanged(tx, storeId, 'created', { menuId: menu!.id, categoryId: menu!.categoryId });
+      return menuView(menu!);
+    });
+  } catch (error) {
+    if (violates(error, CONSTRAINTS.menuCategory)) throw unknownCategory();
+    throw error;
+  }
+}
+
+/**
+ * Changes some of a menu's fields: price, 품절 (is_available), text, order, or its category (a
+ * menu moved without a display order goes last in its new category).
+ */
+export async function changeMenu(
+  db: Database,
+  storeId: string,
+  menuId: string,
+  input: Partial<MenuFields>,
+): Promise<MenuView> {
+  const movedToEnd =
+    input.categoryId !== undefined && input.displayOrder === undefined
+      ? sql`case when ${menus.categoryId} = ${input.categoryId} then ${menus.displayOrder} else ${endOfCategory(storeId, input.categoryId)} end`
+      : undefined;
+  try {
+    return await db.transaction(async (tx) => {
+      const [menu] = await tx
+        .update(menus)
+        .set({
+          categoryId: input.categoryId,
+          name: input.name,
+          price: input.price,
+          // A blank description is no description: the tablet shows nothing either way.
+          description: input.description === '' ? null : input.description,
+          isAvailable: input.isAvailable,
+          displayOrder: input.displayOrder ?? movedToEnd,
+        })
+        .where(ofStore(storeId, menuId))
+        .returning();
+      if (!menu) throw menuNotFound();
+      await menuChanged(tx, storeId, 'updated', { menuId, categoryId: menu.categoryId });
+      return menuView(menu);
+    });
+  } catch (error) {
+    if (violates(error, CONSTRAINTS.menuCategory)) throw unknownCategory();
+    throw error;
+  }
+}
+
+/**
+ * Takes a menu off the store. Orders already taken keep the name and price they snapshotted;
+ * their lines' `menu_id` becomes null (`order_items.menu_id … on delete set null`). Once the
+ * deletion has committed, the menu's image objects are deleted from `images` (R2).
+ */
+export async function removeMenu(
+  db: Database,
+  storeId: string,
+  menuId: string,
+  images?: R2Bucket,
+): Promise<void> {
+  const removedId = await db.transaction(async (tx) => {
+    const [menu] = await tx
+      .delete(menus)
+      .where(ofStore(storeId, menuId))
+      .returning({ id: menus.id, categoryId: menus.categoryId });
+    if (!menu) throw menuNotFound();
+    await menuChanged(tx, storeId, 'deleted', { menuId, categoryId: menu.categoryId });
+    return menu.id;
+  });
+  if (images) await deleteMenuImages(images, storeId, removedId);
+}
+
+/**
+ * Puts a category's menus in the given order (display_order = position). `menuIds` must name
+ * exactly the category's menus: an id that is not one of them (unknown, another category's or
+ * another store's) → 404 NOT_FOUND; one of them left out → 400 VALIDATION_ERROR. Duplicates are
+ * refused at the edge. The category is locked `FOR UPDATE` (adding or moving a menu into it takes
+ * a key-share lock on it through the foreign key) and its menus `FOR UPDATE` (moving one out), so
+ * the set cannot change between the check and the single UPDATE.
+ */
+export async function reorderMenus(
+  db: Database,
+  storeId: string,
+  categoryId: string,
+  menuIds: string[],
+): Promise<MenuView[]> {
+  // Postgres answers lowercase uuids; a client may send uppercase ones.
+  const wanted = menuIds.map((id) => id.toLowerCase());
+  return db.transaction(async (tx) => {
+    const [category] = await tx
+      .select({ id: menuCategories.id })
+      .from(menuCategories)
+      .where(and(eq(menuCategories.storeId, storeId), eq(menuCategories.id, categoryId)))
+      .for('update');
+    if (!category) throw unknownCategory();
+    const inCategory = and(eq(menus.storeId, storeId), eq(menus.categoryId, categoryId));
+    const current = await tx.select({ id: menus.id }).from(menus).where(inCategory).for('update');
+    const currentIds = new Set(current.map((menu) => menu.id));
+    const foreign = wanted.filter((id) => !currentIds.has(id));
+    if (foreign.length > 0) {
+      throw new ApiError(404, 'NOT_FOUND', '이 분류에 없는 메뉴가 포함되어 있습니다.', {
+        details: { field: 'menu_ids', menu_ids: foreign },
+      });
+    }
+    const missing = [...currentIds].filter((id) => !wanted.includes(id));
+    if (missing.length > 0) {
+      throw new ApiError(400, 'VALIDATION_ERROR', '분류의 모든 메뉴를 순서대로 보내 주세요.', {
+        details: { field: 'menu_ids', missing },
+      });
+    }
+    if (wanted.length > 0) {
+      const position = sql.join(
+        wanted.map((id, index) => sql`when ${id}::uuid then ${index}::int`),
+        sql` `,
+      );
+      await tx
+        .update(menus)
+        .set({ displayOrder: sql`case ${menus.id} ${position} end` })
+        .where(and(inCategory, inArray(menus.id, wanted)));
+    }
+    await menuChanged(tx, storeId, 'reordered', { menuId: null, categoryId });
+    return (await selectMenus(tx, inCategory)).map(menuView);
+  });
+}

@@ -1,0 +1,216 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import {
+  menus,
+  orderItems,
+  orderNumberCounters,
+  orders,
+  stores,
+  tableSessions,
+} from '../../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Database, Transaction } from '../middleware/db.ts';
+import { recordEvent } from './events.ts';
+import { claimIdempotencyKey, rememberResponse, requestHash } from './idempotency.ts';
+import { loadOrders, toOrderView, type OrderView } from './order-view.ts';
+
+/** The largest amount a money column (PostgreSQL `integer`) holds. */
+const MAX_AMOUNT = 2_147_483_647;
+/** Tries at joining the table's session while "이용 완료" keeps ending it under us. */
+const SESSION_TRIES = 5;
+
+export type OrderLine = { menuId: string; quantity: number };
+
+/** A guest's order from a table, as the tablet sent it (already validated at the edge). */
+export type PlaceOrder = {
+  storeId: string;
+  tableId: string;
+  items: OrderLine[];
+  /** The tablet's `Idempotency-Key`, if it sent one. */
+  idempotencyKey?: string;
+};
+
+/**
+ * Takes a guest's order, in one transaction: the same `Idempotency-Key` with the same body answers
+ * the first order again (`replayed`); every menu must be of the caller's store
+ * (`404 MENU_NOT_FOUND`) and available (`409 MENU_UNAVAILABLE`); names and prices are snapshotted;
+ * the table's active session is joined, or opened by this first order; the store's next order
+ * number for its local business day is taken; the `order.created` event is recorded.
+ */
+export async function createOrder(
+  db: Database,
+  input: PlaceOrder,
+): Promise<{ order: OrderView; replayed: boolean }> {
+  const lines = input.items.map((line) => ({
+    menuId: line.menuId.toLowerCase(),
+    quantity: line.quantity,
+  }));
+  const key = input.idempotencyKey;
+  const hash =
+    key === undefined
+      ? null
+      : await requestHash({
+          items: lines.map((line) => ({ menu_id: line.menuId, quantity: line.quantity })),
+        });
+  return db.transaction(async (tx) => {
+    if (key !== undefined && hash !== null) {
+      // First, so that a concurrent retry waits here for this order instead of placing its own.
+      const claim = { storeId: input.storeId, tableId: input.tableId, key, requestHash: hash };
+      const earlier = await claimIdempotencyKey(tx, claim);
+      if (earlier) return { order: earlier.response as OrderView, replayed: true };
+    }
+    const snapshot = await snapshotLines(tx, input.storeId, lines);
+    const sessionId = await joinOrOpenSession(tx, input.storeId, input.tableId);
+    // Last before the inserts: the counter row stays locked until commit and serialises the
+    // store's orders, so it is held as briefly as possible.
+    const { businessDate, orderNumber } = await nextOrderNumber(tx, input.storeId);
+    const [order] = await tx
+      .insert(orders)
+      .values({
+        storeId: input.storeId,
+        tableId: input.tableId,
+        tableSessionId: sessionId,
+        orderNumber,
+        businessDate,
+        totalAmount: snapshot.reduce((sum, line) => sum + line.subtotal, 0),
+        // The time the number was taken (not the transaction's start), so that "newest first"
+        // and the order numbers of a day agree even for orders that raced.
+        createdAt: sql`clock_timestamp()`,
+      })
+      .returning();
+    const items = await tx
+      .insert(orderItems)
+      .values(snapshot.map((line, position) => ({ ...line, orderId: order!.id, position })))
+      .returning();
+    const view = toOrderView(order!, items);
+    await recordEvent(tx, {
+      type: 'order.created',
+      storeId: input.storeId,
+      tableId: input.tableId,
+      tableSessionId: sessionId,
+      data: view,
+    });
+    if (key !== undefined) {
+      const answer = { tableId: input.tableId, key, orderId: view.id, statusCode: 201 };
+      await rememberResponse(tx, { ...answer, response: view });
+    }
+    return { order: view, replayed: false };
+  });
+}
+
+/**
+ * Looks up the ordered menus in the caller's store and snapshots name and unit price per line.
+ * Another store's menu is indistinguishable from a missing one.
+ */
+async function snapshotLines(tx: Transaction, storeId: string, lines: OrderLine[]) {
+  const ids = [...new Set(lines.map((line) => line.menuId))];
+  const found = await tx
+    .select({ id: menus.id, name: menus.name, price: menus.price, available: menus.isAvailable })
+    .from(menus)
+    .where(and(eq(menus.storeId, storeId), inArray(menus.id, ids)));
+  const byId = new Map(found.map((menu) => [menu.id, menu]));
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    throw new ApiError(404, 'MENU_NOT_FOUND', '주문하신 메뉴를 찾을 수 없습니다.', {
+      details: { menu_ids: missing },
+    });
+  }
+  const soldOut = ids.filter((id) => !byId.get(id)!.available);
+  if (soldOut.length > 0) {
+    throw new ApiError(409, 'MENU_UNAVAILABLE', '품절된 메뉴가 포함되어 있습니다.', {
+      details: { menu_ids: soldOut },
+    });
+  }
+  const snapshot = lines.map((line) => {
+    const menu = byId.get(line.menuId)!;
+    return {
+      menuId: menu.id,
+      menuName: menu.name,
+      unitPrice: menu.price,
+      quantity: line.quantity,
+      subtotal: menu.price * line.quantity,
+    };
+  });
+  const total = snapshot.reduce((sum, line) => sum + line.subtotal, 0);
+  if (total > MAX_AMOUNT) {
+    throw new ApiError(400, 'VALIDATION_ERROR', '한 번에 주문할 수 있는 금액을 넘었습니다.', {
+      details: { total_amount: total },
+    });
+  }
+  return snapshot;
+}
+
+/**
+ * The table's active session, locked `for share` for the rest of the order's transaction (the
+ * lock protocol with "이용 완료", which takes it `for update`). The first order opens it:
+ * concurrent first orders all try the insert, the partial unique index makes them wait for the
+ * one that wins, and they then read and join its session. If "이용 완료" ends the session between
+ * our insert and our lock, the locked re-read finds no active session and we open a new one.
+ */
+async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: string) {
+  for (let attempt = 0; attempt < SESSION_TRIES; attempt += 1) {
+    const [opened] = await tx
+      .insert(tableSessions)
+      .values({ storeId, tableId })
+      .onConflictDoNothing({ target: tableSessions.tableId, where: sql`ended_at is null` })
+      .returning({ id: tableSessions.id });
+    // Our own uncommitted session: nobody else can see it, let alone end it.
+    if (opened) return opened.id;
+    const [active] = await tx
+      .select({ id: tableSessions.id })
+      .from(tableSessions)
+      .where(
+        and(
+          eq(tableSessions.storeId, storeId),
+          eq(tableSessions.tableId, tableId),
+          isNull(tableSessions.endedAt),
+        ),
+      )
+      .for('share');
+    if (active) return active.id;
+  }
+  throw new Error(`table ${tableId}: no active session after ${SESSION_TRIES} tries`);
+}
+
+/**
+ * The store's next order number on its business day, the date in the store's own timezone. The
+ * upsert locks the day's counter row until commit: numbers are sequential and gap-free.
+ */
+async function nextOrderNumber(tx: Transaction, storeId: string) {
+  const { rows } = await tx.execute<{ business_date: string; last_number: number }>(sql`
+    insert into ${orderNumberCounters} (store_id, business_date, last_number)
+    select ${stores.id}, (now() at time zone ${stores.timezone})::date, 1
+    from ${stores} where ${stores.id} = ${storeId}
+    on conflict (store_id, business_date)
+    do update set last_number = ${orderNumberCounters}.last_number + 1
+    returning business_date::text as business_date, last_number`);
+  const counter = rows[0];
+  if (!counter) throw new Error(`store ${storeId} not found while numbering an order`);
+  return { businessDate: counter.business_date, orderNumber: Number(counter.last_number) };
+}
+
+/**
+ * What the table has ordered in its current session, newest first, with the session's total.
+ * No active session (nothing ordered yet, or the last party's session was completed) → empty.
+ */
+export async function tableOrders(db: Database, table: { storeId: string; tableId: string }) {
+  const [session] = await db
+    .select({ id: tableSessions.id })
+    .from(tableSessions)
+    .where(
+      and(
+        eq(tableSessions.storeId, table.storeId),
+        eq(tableSessions.tableId, table.tableId),
+        isNull(tableSessions.endedAt),
+      ),
+    );
+  if (!session) return { table_session_id: null, total_amount: 0, orders: [] };
+  const list = await loadOrders(
+    db,
+    and(eq(orders.storeId, table.storeId), eq(orders.tableSessionId, session.id)),
+  );
+  return {
+    table_session_id: session.id,
+    total_amount: list.reduce((sum, order) => sum + order.total_amount, 0),
+    orders: list,
+  };
+}

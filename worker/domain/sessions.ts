@@ -1,0 +1,105 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { diningTables, tableSessions } from '../../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Database } from '../middleware/db.ts';
+import { recordEvent } from './events.ts';
+
+/** What "이용 완료" answers: the session that ended, and what it came to. */
+export type CompletedSession = {
+  table_session_id: string;
+  completed_at: string;
+  order_count: number;
+  total_amount: number;
+};
+
+/**
+ * "이용 완료": ends the table's active session and moves all its orders (any state), with their
+ * lines, to the order history — in one transaction, so the table is either cleared and archived
+ * or untouched. Unknown table or another store's → 404; no active session → 409 NO_ACTIVE_SESSION.
+ *
+ * Lock protocol (shared with order creation): the active session is locked `for update`, which
+ * waits for orders being placed (they hold it `for share`) and makes a second completion wait and
+ * then find no active session. The orders are moved in one set-based statement whatever their
+ * number; its `delete` locks each order, so a status change in flight is archived as committed.
+ */
+export async function completeSession(
+  db: Database,
+  storeId: string,
+  tableId: string,
+): Promise<CompletedSession> {
+  return db.transaction(async (tx) => {
+    const [table] = await tx
+      .select({ tableNumber: diningTables.tableNumber })
+      .from(diningTables)
+      .where(and(eq(diningTables.id, tableId), eq(diningTables.storeId, storeId)));
+    if (!table) throw new ApiError(404, 'NOT_FOUND', '테이블을 찾을 수 없습니다.');
+
+    const [session] = await tx
+      .select({ id: tableSessions.id })
+      .from(tableSessions)
+      .where(
+        and(
+          eq(tableSessions.tableId, tableId),
+          eq(tableSessions.storeId, storeId),
+          isNull(tableSessions.endedAt),
+        ),
+      )
+      .for('update');
+    if (!session) {
+      throw new ApiError(409, 'NO_ACTIVE_SESSION', '이용 중인 테이블이 아닙니다.');
+    }
+
+    // clock_timestamp(), not now(): the transaction may have started before orders we waited for
+    // were placed, and history requires completed_at >= ordered_at.
+    const [ended] = await tx
+      .update(tableSessions)
+      .set({ endedAt: sql`clock_timestamp()` })
+      .where(eq(tableSessions.id, session.id))
+      .returning({ endedAt: tableSessions.endedAt });
+    const completedAt = ended!.endedAt!;
+
+    // One statement: the sub-statements share a snapshot, so the lines are still readable while
+    // their orders are deleted (the cascade runs at the end of the statement).
+    const moved = await tx.execute<{ order_count: number; total_amount: number }>(sql`
+      with moved as (
+        delete from orders
+        where table_session_id = ${session.id} and store_id = ${storeId}
+        returning id, store_id, table_id, table_session_id, order_number, status, total_amount,
+                  created_at
+      ), archived as (
+        insert into order_history (store_id, table_id, table_number, table_session_id,
+          original_order_id, order_number, status, total_amount, ordered_at, completed_at)
+        select store_id, table_id, ${table.tableNumber}, table_session_id, id, order_number,
+               status, total_amount, created_at,
+               (select ended_at from table_sessions where id = ${session.id})
+        from moved
+        returning id, original_order_id
+      ), archived_lines as (
+        insert into order_history_items (order_history_id, menu_id, position, menu_name,
+          unit_price, quantity, subtotal)
+        select archived.id, line.menu_id, line.position, line.menu_name, line.unit_price,
+               line.quantity, line.subtotal
+        from order_items line
+        join archived on archived.original_order_id = line.order_id
+      )
+      select count(*)::int as order_count, coalesce(sum(total_amount), 0)::int as total_amount
+      from moved
+    `);
+    const { order_count: orderCount, total_amount: totalAmount } = moved.rows[0]!;
+
+    const completed: CompletedSession = {
+      table_session_id: session.id,
+      completed_at: completedAt.toISOString(),
+      order_count: orderCount,
+      total_amount: totalAmount,
+    };
+    await recordEvent(tx, {
+      type: 'table.session_completed',
+      storeId,
+      tableId,
+      tableSessionId: session.id,
+      data: completed,
+    });
+    return completed;
+  });
+}

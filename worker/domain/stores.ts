@@ -1,0 +1,74 @@
+import { z } from '@hono/zod-openapi';
+import { asc, sql } from 'drizzle-orm';
+import { stores } from '../../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Database } from '../middleware/db.ts';
+
+/** A store as the super admin sees it. */
+export const StoreSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    timezone: z.string().openapi({ example: 'Asia/Seoul', description: 'IANA time zone' }),
+  })
+  .openapi('Store');
+export type StoreView = z.infer<typeof StoreSchema>;
+
+/** Where a store is when nobody says otherwise (SPEC §2). */
+export const DEFAULT_TIMEZONE = 'Asia/Seoul';
+
+/**
+ * The IANA spelling of `name` (`asia/seoul` → `Asia/Seoul`, `US/Pacific` → `America/Los_Angeles`),
+ * or undefined when it is not a time zone. Names must start with a letter: Intl also accepts
+ * offsets such as `+09:00`, which PostgreSQL's `at time zone` reads as POSIX zones, sign inverted.
+ */
+export function canonicalTimeZone(name: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return undefined;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+const SQLSTATE_INVALID_PARAMETER = '22023';
+
+/**
+ * Opens a new store. The time zone decides its business day, and the database computes that day
+ * (`now() at time zone stores.timezone`) on every order: so PostgreSQL must know the zone as well
+ * as the Worker's Intl does (their tz databases can differ by a release). The check runs first, so
+ * a zone PostgreSQL refuses leaves no store behind.
+ */
+export async function openStore(
+  db: Database,
+  input: { name: string; timezone: string },
+): Promise<StoreView> {
+  try {
+    await db.execute(sql`select now() at time zone ${input.timezone}`);
+  } catch (error) {
+    if (sqlState(error) !== SQLSTATE_INVALID_PARAMETER) throw error;
+    throw new ApiError(400, 'VALIDATION_ERROR', '지원하지 않는 시간대입니다.', {
+      details: { issues: [{ path: 'timezone', message: 'unknown time zone' }] },
+    });
+  }
+  const [store] = await db
+    .insert(stores)
+    .values({ name: input.name, timezone: input.timezone })
+    .returning({ id: stores.id, name: stores.name, timezone: stores.timezone });
+  return store!;
+}
+
+/** Every store, by name (then oldest first among equal names): the operator looks them up by name. */
+export async function listStores(db: Database): Promise<StoreView[]> {
+  return db
+    .select({ id: stores.id, name: stores.name, timezone: stores.timezone })
+    .from(stores)
+    .orderBy(asc(stores.name), asc(stores.createdAt), asc(stores.id));
+}
+
+function sqlState(error: unknown): string | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ('code' in e && typeof e.code === 'string') return e.code;
+  }
+  return undefined;
+}

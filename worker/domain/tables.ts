@@ -1,0 +1,169 @@
+import { z } from '@hono/zod-openapi';
+import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { CONSTRAINTS, diningTables, tableSessions } from '../../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Database, Transaction } from '../middleware/db.ts';
+import { violates } from './db-errors.ts';
+import { hashPassword } from './passwords.ts';
+
+/** A table as the admin sees it; the password (hash) never leaves the database. */
+export const TableSchema = z
+  .object({
+    id: z.uuid(),
+    table_number: z.number().int(),
+    created_at: z.string().openapi({ format: 'date-time' }),
+    active_session_id: z
+      .uuid()
+      .nullable()
+      .openapi({ description: 'the party now seated, or null when the table is free' }),
+  })
+  .openapi('Table');
+export type TableView = z.infer<typeof TableSchema>;
+
+/** The tables matching `where` (which must name the store) with their active session, by number. */
+async function loadTables(
+  db: Database | Transaction,
+  where: SQL | undefined,
+): Promise<TableView[]> {
+  const rows = await db
+    .select({
+      id: diningTables.id,
+      tableNumber: diningTables.tableNumber,
+      createdAt: diningTables.createdAt,
+      activeSessionId: tableSessions.id,
+    })
+    .from(diningTables)
+    .leftJoin(
+      tableSessions,
+      and(eq(tableSessions.tableId, diningTables.id), isNull(tableSessions.endedAt)),
+    )
+    .where(where)
+    .orderBy(asc(diningTables.tableNumber));
+  return rows.map((row) => ({
+    id: row.id,
+    table_number: row.tableNumber,
+    created_at: row.createdAt.toISOString(),
+    active_session_id: row.activeSessionId,
+  }));
+}
+
+const ofStore = (storeId: string, tableId: string) =>
+  and(eq(diningTables.storeId, storeId), eq(diningTables.id, tableId));
+
+function tableNotFound(): ApiError {
+  return new ApiError(404, 'NOT_FOUND', '테이블을 찾을 수 없습니다.');
+}
+
+function tableNumberTaken(tableNumber: number | undefined): ApiError {
+  return new ApiError(409, 'TABLE_NUMBER_TAKEN', '이미 사용 중인 테이블 번호입니다.', {
+    details: { table_number: tableNumber },
+  });
+}
+
+/** Every table of the store, by table number. */
+export function listTables(db: Database, storeId: string): Promise<TableView[]> {
+  return loadTables(db, eq(diningTables.storeId, storeId));
+}
+
+/**
+ * Sets up a new table. The number's uniqueness is the database's to decide
+ * (`dining_tables_store_table_number_unique`), so two admins adding "5" at once get one 409.
+ */
+export async function addTable(
+  db: Database,
+  storeId: string,
+  input: { tableNumber: number; password: string },
+): Promise<TableView> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const [table] = await db
+      .insert(diningTables)
+      .values({ storeId, tableNumber: input.tableNumber, passwordHash })
+      .returning();
+    return {
+      id: table!.id,
+      table_number: table!.tableNumber,
+      created_at: table!.createdAt.toISOString(),
+      active_session_id: null,
+    };
+  } catch (error) {
+    if (violates(error, CONSTRAINTS.tableNumberTaken)) throw tableNumberTaken(input.tableNumber);
+    throw error;
+  }
+}
+
+/**
+ * Renumbers a table and/or gives it a new password. A new password bumps `password_version`,
+ * which every table token carries: the tablet's existing tokens stop working at once and it must
+ * log in again with the new password.
+ */
+export async function changeTable(
+  db: Database,
+  storeId: string,
+  tableId: string,
+  input: { tableNumber?: number; password?: string },
+): Promise<TableView> {
+  const passwordHash =
+    input.password === undefined ? undefined : await hashPassword(input.password);
+  try {
+    return await db.transaction(async (tx) => {
+      const [changed] = await tx
+        .update(diningTables)
+        .set({
+          tableNumber: input.tableNumber,
+          ...(passwordHash && {
+            passwordHash,
+            passwordVersion: sql`${diningTables.passwordVersion} + 1`,
+          }),
+        })
+        .where(ofStore(storeId, tableId))
+        .returning({ id: diningTables.id });
+      if (!changed) throw tableNotFound();
+      const [table] = await loadTables(tx, ofStore(storeId, tableId));
+      return table!;
+    });
+  } catch (error) {
+    if (violates(error, CONSTRAINTS.tableNumberTaken)) throw tableNumberTaken(input.tableNumber);
+    throw error;
+  }
+}
+
+/**
+ * Removes a table that nobody is seated at. The table row is locked `FOR UPDATE` first: opening
+ * a session references the table (a key-share lock), so an order racing this delete either
+ * finished first — and its session is seen here — or waits and then finds no table. The session
+ * is read without a lock so that a concurrent 이용 완료 (which locks the session, then references
+ * the table from history) cannot deadlock with us; at worst we answer 409 a moment early. The
+ * schema backs this up: a table whose session still has orders cannot be deleted.
+ * Completed sessions go with the table; their history stays, with `table_id` set to null.
+ */
+export async function removeTable(db: Database, storeId: string, tableId: string): Promise<void> {
+  try {
+    await db.transaction(async (tx) => {
+      const [table] = await tx
+        .select({ id: diningTables.id })
+        .from(diningTables)
+        .where(ofStore(storeId, tableId))
+        .for('update');
+      if (!table) throw tableNotFound();
+      const [session] = await tx
+        .select({ id: tableSessions.id })
+        .from(tableSessions)
+        .where(and(eq(tableSessions.tableId, tableId), isNull(tableSessions.endedAt)));
+      if (session) throw tableInUse(session.id);
+      await tx.delete(diningTables).where(ofStore(storeId, tableId));
+    });
+  } catch (error) {
+    if (violates(error, CONSTRAINTS.orderSession)) throw tableInUse(null);
+    throw error;
+  }
+}
+
+function tableInUse(sessionId: string | null): ApiError {
+  return new ApiError(
+    409,
+    'TABLE_HAS_ACTIVE_SESSION',
+    '이용 중인 테이블은 삭제할 수 없습니다. 이용 완료 후 다시 시도해 주세요.',
+    { details: sessionId ? { table_session_id: sessionId } : {} },
+  );
+}

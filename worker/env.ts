@@ -1,0 +1,14 @@
+import type { RequestIdVariables } from 'hono/request-id';
+import type { Principal } from './auth/tokens.ts';
+import type { Database } from './middleware/db.ts';
+
+/** Hono's environment for this app: the Worker bindings (generated `Env`) and per-request values. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: RequestIdVariables & {
+    /** Drizzle over a Neon pool created for this request and closed after it (see middleware/db). */
+    db: Database;
+    /** The verified caller, set by `requireRole` (middleware/auth). */
+    principal: Principal;
+  };
+};

@@ -1,0 +1,20 @@
+import { z } from '@hono/zod-openapi';
+import { EVENT_TYPES } from '../../db/schema.ts';
+
+/**
+ * The event envelope of SPEC §4, as the relay publishes it and as SSE clients receive it in
+ * `data:`. `id` is the outbox id: global across stores, increasing, but committed out of order.
+ */
+export const Envelope = z
+  .object({
+    id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    type: z.enum(EVENT_TYPES),
+    store_id: z.uuid(),
+    table_id: z.uuid().nullable(),
+    table_session_id: z.uuid().nullable(),
+    occurred_at: z.iso.datetime({ offset: true }),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi('EventEnvelope');
+
+export type Envelope = z.infer<typeof Envelope>;

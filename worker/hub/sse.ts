@@ -1,0 +1,90 @@
+/**
+ * Server-sent events (WHATWG HTML, "Server-sent events"): the frames the hub writes, and one
+ * client's stream. Frames are whole strings; `data:` is one line of JSON, so it never needs
+ * splitting.
+ */
+
+/** How long a client waits before reconnecting, sent first on every stream. */
+export const RETRY_MS = 3_000;
+
+/** A frame that keeps proxies and Cloudflare's edge from closing an idle stream. */
+export const PING_FRAME = ': ping\n\n';
+
+/** Response headers of every stream: no caching, no transformation, no proxy buffering. */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+} as const;
+
+/** Frames queued for a client that is not reading before it is dropped as dead. */
+const MAX_QUEUED_FRAMES = 1_000;
+
+export function retryFrame(ms: number = RETRY_MS): string {
+  return `retry: ${ms}\n\n`;
+}
+
+/**
+ * One event: `id:` is its outbox id (the envelope's `id`), so a client may send back either as
+ * `Last-Event-ID`; `data:` is the envelope JSON.
+ */
+export function eventFrame(eventId: number, type: string, envelope: string): string {
+  return `id: ${eventId}\nevent: ${type}\ndata: ${envelope}\n\n`;
+}
+
+/**
+ * Tells the client its `Last-Event-ID` cannot be replayed: it reloads its snapshot. The `id:` is
+ * the outbox id of the newest stored event (0: none yet), so a reconnect after the reload resumes
+ * from here.
+ */
+export function resyncFrame(newestEventId: number): string {
+  return `id: ${newestEventId}\nevent: resync\ndata: {}\n\n`;
+}
+
+/**
+ * One client's stream: the admin's (every event of the store, `tableId` null) or one table's.
+ * Writes never wait: a client that is gone, failed a write or fell too far behind is closed and
+ * reported through `onClose` once, so that one dead client never holds up the others.
+ */
+export class EventStream {
+  readonly tableId: string | null;
+  readonly body: ReadableStream<Uint8Array>;
+  #writer: WritableStreamDefaultWriter<string>;
+  #onClose: (stream: EventStream) => void;
+  #open = true;
+
+  constructor(tableId: string | null, onClose: (stream: EventStream) => void) {
+    const encoder = new TextEncoderStream();
+    this.tableId = tableId;
+    this.body = encoder.readable;
+    this.#writer = encoder.writable.getWriter();
+    this.#onClose = onClose;
+    // Rejects when the client goes away (the body is cancelled): drop it without waiting for
+    // the next write to fail.
+    this.#writer.closed.catch(() => this.close());
+  }
+
+  /** Whether an event of `tableId` (null: a store-wide event) belongs on this stream. */
+  wants(tableId: string | null): boolean {
+    return this.tableId === null || this.tableId === tableId;
+  }
+
+  /** Queues a frame; a closed, failing or hopelessly slow client is closed instead. */
+  send(frame: string): void {
+    if (!this.#open) return;
+    const queued = this.#writer.desiredSize;
+    if (queued === null || queued < -MAX_QUEUED_FRAMES) {
+      this.close();
+      return;
+    }
+    this.#writer.write(frame).catch(() => this.close());
+  }
+
+  /** Ends the stream (the client reconnects with `Last-Event-ID`). Idempotent. */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#writer.abort('stream closed').catch(() => {});
+    this.#onClose(this);
+  }
+}

@@ -1,0 +1,111 @@
+import { Pool, neonConfig, type PoolClient } from '@neondatabase/serverless';
+import { drizzle } from 'drizzle-orm/neon-serverless';
+import { createMiddleware } from 'hono/factory';
+import * as schema from '../../db/schema.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from '../errors.ts';
+
+/** Connection attempts per query (SPEC §5: 3 tries, exponential backoff). */
+const CONNECT_TRIES = 3;
+const CONNECT_BACKOFF_MS = 100;
+
+/**
+ * A pool whose connections are retried with exponential backoff and jitter before giving up: a
+ * burst of requests (every dashboard reconnecting after a deploy) can briefly exhaust the
+ * server's connections, which is worth a short wait rather than an error. Only the connect step
+ * is retried — nothing has been sent yet, so a retry cannot repeat a write. When every try fails
+ * the caller gets 503 SERVICE_UNAVAILABLE with `Retry-After`, never a 500.
+ */
+class RetryingPool extends Pool {
+  override connect(): Promise<PoolClient>;
+  override connect(
+    callback: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): void;
+  override connect(
+    callback?: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): Promise<PoolClient> | void {
+    const connected = this.#connectWithRetry();
+    if (!callback) return connected;
+    connected.then(
+      (client) =>
+        callback(undefined, client, (release) => client.release(release as Error | boolean)),
+      (error: Error) => callback(error, undefined, () => {}),
+    );
+  }
+
+  async #connectWithRetry(): Promise<PoolClient> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await super.connect();
+      } catch (cause) {
+        if (attempt >= CONNECT_TRIES) {
+          throw new ApiError(
+            503,
+            'SERVICE_UNAVAILABLE',
+            '일시적으로 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.',
+            {
+              headers: { 'Retry-After': '1' },
+              cause,
+            },
+          );
+        }
+        const delay = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
+        await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
+      }
+    }
+  }
+}
+
+/** Drizzle bound to our schema, over a Neon WebSocket pool. */
+export type Database = ReturnType<typeof drizzle<typeof schema>>;
+/** The handle inside `db.transaction(async (tx) => …)`. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Points the Neon driver at a plain-WebSocket proxy (`NEON_WS_PROXY`, e.g. `127.0.0.1:8791/v1`)
+ * for local PostgreSQL; left alone (TLS WebSockets to Neon) when the variable is empty.
+ * The settings are global to the isolate, and identical for every request of one deployment.
+ */
+function configureNeon(proxy: string): void {
+  if (!proxy) return;
+  neonConfig.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+}
+
+/**
+ * Opens a pool for one request. Workers forbid sharing I/O objects across requests, so each
+ * request gets its own pool (connections open lazily on the first query).
+ */
+export function openDatabase(env: Env): { db: Database; pool: Pool } {
+  configureNeon(env.NEON_WS_PROXY);
+  const pool = new RetryingPool({ connectionString: env.DATABASE_URL, max: 4 });
+  // An idle connection that drops emits 'error' on the pool; unheard, it would crash the isolate.
+  // The query that needs the connection fails on its own and is answered there.
+  pool.on('error', (error: Error) =>
+    console.warn(
+      JSON.stringify({ level: 'warn', msg: 'database pool error', error: error.message }),
+    ),
+  );
+  return { db: drizzle({ client: pool, schema }), pool };
+}
+
+/** Sets `c.var.db` and ends its pool once the response is sent. */
+export const database = createMiddleware<AppEnv>(async function database(c, next) {
+  const { db, pool } = openDatabase(c.env);
+  c.set('db', db);
+  try {
+    await next();
+  } finally {
+    c.executionCtx.waitUntil(pool.end());
+  }
+});

@@ -1,0 +1,102 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from './env.ts';
+import { ApiError } from './errors.ts';
+
+/**
+ * A router whose routes are declared with zod schemas (`createRoute`): the same schemas validate
+ * requests at the edge and generate `/openapi.json`. A request that fails validation becomes one
+ * `400 VALIDATION_ERROR` naming each bad field.
+ */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      throw new ApiError(400, 'VALIDATION_ERROR', '요청 값이 올바르지 않습니다.', {
+        details: {
+          target: result.target,
+          issues: result.error.issues.map((issue) => ({
+            path: issue.path.join('.'),
+            message: issue.message,
+          })),
+        },
+      });
+    },
+  });
+}
+
+/** The SPEC §3 error envelope, for documenting error responses. */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'NOT_FOUND' }),
+      message: z.string().openapi({ example: '요청한 리소스를 찾을 수 없습니다.' }),
+      details: z.record(z.string(), z.unknown()),
+      request_id: z.string().nullable(),
+    }),
+  })
+  .openapi('Error');
+
+const errorDescriptions: Record<number, string> = {
+  400: 'VALIDATION_ERROR: the body, path or query is malformed',
+  401: 'TOKEN_MISSING | TOKEN_INVALID | TOKEN_EXPIRED | INVALID_CREDENTIALS',
+  403: 'FORBIDDEN | ACCOUNT_DISABLED',
+  404: "NOT_FOUND (another store's ids too) | MENU_NOT_FOUND",
+  409: 'a conflict with the current state (code names it)',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'IDEMPOTENCY_KEY_REUSED',
+  429: 'RATE_LIMITED (see Retry-After)',
+};
+
+/** Documents the error responses a route can give, all in the error envelope. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: errorDescriptions[status] ?? 'error',
+        content: { 'application/json': { schema: ErrorBody } },
+      },
+    ]),
+  );
+}
+
+/** A JSON request body, required. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { content: { 'application/json': { schema } }, required: true } as const;
+}
+
+/** A JSON response with a description. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } } as const;
+}
+
+/** Path parameter `:id` as a uuid (a malformed id is a 400, not a database error). */
+export const IdParam = z.object({
+  id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }),
+});
+
+/** Paging query (`page` from 1, `page_size` up to 100). */
+export const PageQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  page_size: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const Pagination = z
+  .object({
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total_count: z.number().int(),
+    total_pages: z.number().int(),
+  })
+  .openapi('Pagination');
+
+/** The pagination block for `total` rows. */
+export function pagination(page: number, pageSize: number, total: number) {
+  return {
+    page,
+    page_size: pageSize,
+    total_count: total,
+    total_pages: Math.ceil(total / pageSize),
+  };
+}

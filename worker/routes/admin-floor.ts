@@ -1,0 +1,222 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { ORDER_STATUSES } from '../../db/schema.ts';
+import { floorDashboard } from '../domain/dashboard.ts';
+import { HistoryOrderSchema, orderHistory } from '../domain/history.ts';
+import { OrderSchema } from '../domain/order-view.ts';
+import { adminOrders, changeOrderStatus, deleteOrder } from '../domain/order-status.ts';
+import { completeSession } from '../domain/sessions.ts';
+import {
+  bumpVersion,
+  CACHE_TTL_SECONDS,
+  cached,
+  cachedVersioned,
+  cacheKeys,
+  invalidate,
+} from '../cache.ts';
+import { authorized, storeOf } from '../middleware/auth.ts';
+import {
+  createRouter,
+  errorResponses,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  PageQuery,
+  Pagination,
+  pagination,
+} from '../openapi.ts';
+import { createRedis } from '../redis.ts';
+
+const OrderStatus = z.enum(ORDER_STATUSES);
+
+const FloorTableSchema = z
+  .object({
+    id: z.uuid(),
+    table_number: z.number().int(),
+    session: z
+      .object({
+        id: z.uuid(),
+        started_at: z.string().openapi({ format: 'date-time' }),
+        total_amount: z.number().int(),
+        order_count: z.number().int(),
+        latest_orders: z.array(OrderSchema).openapi({ description: 'up to 3, newest first' }),
+      })
+      .nullable()
+      .openapi({ description: 'the active session, or null when the table is free' }),
+  })
+  .openapi('FloorTable');
+
+const dashboard = createRoute({
+  method: 'get',
+  path: '/api/admin/dashboard',
+  tags: ['admin: floor'],
+  summary: 'Every table with its current session, totals and newest orders',
+  ...authorized('store_admin'),
+  responses: {
+    200: jsonResponse(z.object({ tables: z.array(FloorTableSchema) }), 'the floor'),
+    ...errorResponses(401, 403),
+  },
+});
+
+const listOrders = createRoute({
+  method: 'get',
+  path: '/api/admin/orders',
+  tags: ['admin: floor'],
+  summary: 'Orders of the active sessions, newest first',
+  ...authorized('store_admin'),
+  request: {
+    query: z.object({ table_id: z.uuid().optional(), status: OrderStatus.optional() }),
+  },
+  responses: {
+    200: jsonResponse(z.object({ orders: z.array(OrderSchema) }), 'current orders'),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+const changeStatus = createRoute({
+  method: 'patch',
+  path: '/api/admin/orders/{id}/status',
+  tags: ['admin: floor'],
+  summary: 'Moves an order to its next kitchen state',
+  description:
+    'pending → preparing → cooked → delivered, one step at a time; anything else is ' +
+    '409 INVALID_STATUS_TRANSITION with `details: {from, to}`.',
+  ...authorized('store_admin'),
+  request: { params: IdParam, body: jsonBody(z.object({ status: OrderStatus })) },
+  responses: {
+    200: jsonResponse(OrderSchema, 'the order in its new state'),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+const removeOrder = createRoute({
+  method: 'delete',
+  path: '/api/admin/orders/{id}',
+  tags: ['admin: floor'],
+  summary: 'Deletes an order of an active session, whatever its state',
+  ...authorized('store_admin'),
+  request: { params: IdParam },
+  responses: {
+    204: { description: 'deleted' },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+const completeTableSession = createRoute({
+  method: 'post',
+  path: '/api/admin/tables/{id}/complete-session',
+  tags: ['admin: floor'],
+  summary: "이용 완료: archives the table's orders and ends its session",
+  description: 'No active session → 409 NO_ACTIVE_SESSION.',
+  ...authorized('store_admin'),
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          table_session_id: z.uuid(),
+          completed_at: z.string().openapi({ format: 'date-time' }),
+          order_count: z.number().int(),
+          total_amount: z.number().int(),
+        })
+        .openapi('CompletedSession'),
+      'the session that ended',
+    ),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+const StoreDay = z.iso.date().openapi({ description: "YYYY-MM-DD in the store's timezone" });
+
+const history = createRoute({
+  method: 'get',
+  path: '/api/admin/tables/{id}/order-history',
+  tags: ['admin: floor'],
+  summary: "A table's archived orders, newest completion first",
+  description: '`from` and `to` are store-local days, both inclusive.',
+  ...authorized('store_admin'),
+  request: {
+    params: IdParam,
+    query: PageQuery.extend({ from: StoreDay.optional(), to: StoreDay.optional() }).refine(
+      (query) => !query.from || !query.to || query.from <= query.to,
+      { message: 'from must not be after to', path: ['from'] },
+    ),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ data: z.array(HistoryOrderSchema), pagination: Pagination }),
+      'one page of history',
+    ),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+/**
+ * The floor: what a store admin watches and does while guests are seated. The dashboard and the
+ * history pages are read through the cache; each write invalidates what it changed once its
+ * transaction has committed (the domain function has returned), before answering.
+ */
+export const adminFloor = createRouter()
+  .openapi(dashboard, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const tables = await cached(
+      createRedis(c.env),
+      cacheKeys.dashboard(storeId),
+      CACHE_TTL_SECONDS,
+      () => floorDashboard(c.var.db, storeId),
+    );
+    return c.json({ tables }, 200);
+  })
+  .openapi(listOrders, async (c) => {
+    const query = c.req.valid('query');
+    const orders = await adminOrders(c.var.db, storeOf(c.var.principal), {
+      tableId: query.table_id,
+      status: query.status,
+    });
+    return c.json({ orders }, 200);
+  })
+  .openapi(changeStatus, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const { status } = c.req.valid('json');
+    const order = await changeOrderStatus(c.var.db, storeId, id, status);
+    await invalidate(createRedis(c.env), cacheKeys.dashboard(storeId));
+    return c.json(order, 200);
+  })
+  .openapi(removeOrder, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    await deleteOrder(c.var.db, storeId, id);
+    await invalidate(createRedis(c.env), cacheKeys.dashboard(storeId));
+    return c.body(null, 204);
+  })
+  .openapi(completeTableSession, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const completed = await completeSession(c.var.db, storeId, id);
+    const redis = createRedis(c.env);
+    await Promise.all([
+      invalidate(redis, cacheKeys.dashboard(storeId)),
+      bumpVersion(redis, cacheKeys.historyVersion(id)),
+    ]);
+    return c.json(completed, 200);
+  })
+  .openapi(history, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const query = c.req.valid('query');
+    const page = { from: query.from, to: query.to, page: query.page, pageSize: query.page_size };
+    const result = await cachedVersioned(
+      createRedis(c.env),
+      cacheKeys.historyVersion(id),
+      (version) => cacheKeys.historyPage(storeId, id, version, page),
+      CACHE_TTL_SECONDS,
+      () => orderHistory(c.var.db, storeId, id, page),
+    );
+    return c.json(
+      {
+        data: result.orders,
+        pagination: pagination(query.page, query.page_size, result.totalCount),
+      },
+      200,
+    );
+  });

@@ -1,0 +1,121 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { addTable, changeTable, listTables, removeTable, TableSchema } from '../domain/tables.ts';
+import { bumpVersion, cacheKeys, invalidate } from '../cache.ts';
+import { authorized, storeOf } from '../middleware/auth.ts';
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from '../openapi.ts';
+import { createRedis } from '../redis.ts';
+
+/** Fits the `integer` column; a number beyond it would be a database error, not a 400. */
+const TableNumber = z.number().int().min(1).max(2_147_483_647).openapi({ example: 5 });
+/** What the tablet is set up with; stored only as a bcrypt hash. */
+const TablePassword = z.string().min(4).max(64).openapi({ example: '1234' });
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/api/admin/tables',
+  tags: ['tables'],
+  summary: "The store's tables, by number, with who is seated",
+  ...authorized('store_admin'),
+  responses: {
+    200: jsonResponse(z.object({ tables: z.array(TableSchema) }), 'the tables'),
+    ...errorResponses(401, 403),
+  },
+});
+
+const addRoute = createRoute({
+  method: 'post',
+  path: '/api/admin/tables',
+  tags: ['tables'],
+  summary: 'Set up a table (its number and the password the tablet logs in with)',
+  ...authorized('store_admin'),
+  request: {
+    body: jsonBody(z.object({ table_number: TableNumber, password: TablePassword })),
+  },
+  responses: {
+    201: jsonResponse(TableSchema, 'the new table'),
+    ...errorResponses(400, 401, 403, 409),
+  },
+});
+
+const changeRoute = createRoute({
+  method: 'patch',
+  path: '/api/admin/tables/{id}',
+  tags: ['tables'],
+  summary: 'Renumber a table or change its password (which logs the tablet out)',
+  ...authorized('store_admin'),
+  request: {
+    params: IdParam,
+    body: jsonBody(
+      z
+        .object({ table_number: TableNumber.optional(), password: TablePassword.optional() })
+        .refine((body) => body.table_number !== undefined || body.password !== undefined, {
+          message: 'table_number 또는 password 중 하나는 필요합니다.',
+        }),
+    ),
+  },
+  responses: {
+    200: jsonResponse(TableSchema, 'the table'),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+const removeRoute = createRoute({
+  method: 'delete',
+  path: '/api/admin/tables/{id}',
+  tags: ['tables'],
+  summary: 'Remove a table nobody is seated at (409 TABLE_HAS_ACTIVE_SESSION otherwise)',
+  ...authorized('store_admin'),
+  request: { params: IdParam },
+  responses: {
+    204: { description: 'removed' },
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+/**
+ * The store admin's table set-up: list, add, renumber or re-password, remove. Every change
+ * invalidates the cached dashboard (and, for a new password or a removed table, the tablet's
+ * cached account, so its old tokens are refused on the next request) once committed.
+ */
+export const adminTables = createRouter()
+  .openapi(listRoute, async (c) => {
+    const tables = await listTables(c.var.db, storeOf(c.var.principal));
+    return c.json({ tables }, 200);
+  })
+  .openapi(addRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const body = c.req.valid('json');
+    const table = await addTable(c.var.db, storeId, {
+      tableNumber: body.table_number,
+      password: body.password,
+    });
+    await invalidate(createRedis(c.env), cacheKeys.dashboard(storeId));
+    return c.json(table, 201);
+  })
+  .openapi(changeRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const table = await changeTable(c.var.db, storeId, id, {
+      tableNumber: body.table_number,
+      password: body.password,
+    });
+    await invalidate(
+      createRedis(c.env),
+      cacheKeys.dashboard(storeId),
+      ...(body.password === undefined ? [] : [cacheKeys.account(id)]),
+    );
+    return c.json(table, 200);
+  })
+  .openapi(removeRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    await removeTable(c.var.db, storeId, id);
+    const redis = createRedis(c.env);
+    await Promise.all([
+      invalidate(redis, cacheKeys.dashboard(storeId), cacheKeys.account(id)),
+      // Its history stays, but is no longer the table's: its pages must answer 404 now.
+      bumpVersion(redis, cacheKeys.historyVersion(id)),
+    ]);
+    return c.body(null, 204);
+  });

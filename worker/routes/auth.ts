@@ -1,0 +1,136 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { keyRing } from '../auth/keys.ts';
+import { loginStoreAdmin, loginSuperAdmin, loginTable } from '../domain/logins.ts';
+import type { AppEnv } from '../env.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
+
+const Password = z.string().min(1).max(200);
+/** PostgreSQL text cannot hold NUL: such a name would fail the look-up with a 500, not a 400. */
+const Username = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\u0000]*$/);
+const TokenFields = {
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int().openapi({ example: 57_600 }),
+};
+
+/**
+ * What a login needs of the request: the database, the bindings, and the caller's IP as
+ * Cloudflare reports it (one throttle bucket for all callers it does not name).
+ */
+function caller(c: Context<AppEnv>) {
+  return { db: c.var.db, env: c.env, ip: c.req.header('cf-connecting-ip') ?? 'unknown' };
+}
+
+const tableLogin = createRoute({
+  method: 'post',
+  path: '/api/customer/auth/login',
+  tags: ['auth'],
+  summary: 'A tablet logs in as its table',
+  request: {
+    body: jsonBody(
+      z.object({
+        store_id: z.uuid(),
+        // `dining_tables.table_number` is an int4: a larger number would fail the query (500).
+        table_number: z.number().int().min(1).max(2_147_483_647),
+        password: Password,
+      }),
+    ),
+  },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          ...TokenFields,
+          table: z.object({ id: z.uuid(), table_number: z.number().int() }),
+          store: z.object({ id: z.uuid(), name: z.string() }),
+        })
+        .openapi('TableLogin'),
+      'a table token',
+    ),
+    ...errorResponses(400, 401, 429),
+  },
+});
+
+const adminLogin = createRoute({
+  method: 'post',
+  path: '/api/admin/auth/login',
+  tags: ['auth'],
+  summary: 'A store admin logs in',
+  request: {
+    body: jsonBody(z.object({ store_id: z.uuid(), username: Username, password: Password })),
+  },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          ...TokenFields,
+          admin: z.object({ id: z.uuid(), username: z.string(), store_id: z.uuid() }),
+        })
+        .openapi('AdminLogin'),
+      'a store admin token',
+    ),
+    ...errorResponses(400, 401, 403, 429),
+  },
+});
+
+const superAdminLogin = createRoute({
+  method: 'post',
+  path: '/api/superadmin/auth/login',
+  tags: ['auth'],
+  summary: 'The super admin logs in',
+  request: {
+    body: jsonBody(z.object({ username: Username, password: Password })),
+  },
+  responses: {
+    200: jsonResponse(z.object(TokenFields).openapi('SuperAdminLogin'), 'a super admin token'),
+    ...errorResponses(400, 401, 403, 429),
+  },
+});
+
+const jwks = createRoute({
+  method: 'get',
+  path: '/.well-known/jwks.json',
+  tags: ['auth'],
+  summary: 'Public keys that verify our tokens (by kid)',
+  responses: {
+    200: jsonResponse(
+      z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi('JWKS'),
+      'JWKS',
+    ),
+  },
+});
+
+/** Logins for the three kinds of caller, and the public keys that verify their tokens. */
+export const auth = createRouter()
+  .openapi(tableLogin, async (c) => {
+    const body = c.req.valid('json');
+    const result = await loginTable(caller(c), {
+      storeId: body.store_id,
+      tableNumber: body.table_number,
+      password: body.password,
+    });
+    return c.json(result, 200);
+  })
+  .openapi(adminLogin, async (c) => {
+    const body = c.req.valid('json');
+    const result = await loginStoreAdmin(caller(c), {
+      storeId: body.store_id,
+      username: body.username,
+      password: body.password,
+    });
+    return c.json(result, 200);
+  })
+  .openapi(superAdminLogin, async (c) => {
+    const body = c.req.valid('json');
+    return c.json(await loginSuperAdmin(caller(c), body), 200);
+  })
+  .openapi(jwks, async (c) => {
+    const ring = await keyRing(c.env);
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.json({ keys: ring.jwks.keys as Array<Record<string, unknown>> }, 200);
+  });

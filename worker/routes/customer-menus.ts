@@ -1,0 +1,64 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  GuestMenuCategorySchema,
+  GuestMenuSchema,
+  loadGuestMenu,
+  loadGuestMenuItem,
+} from '../domain/menu-view.ts';
+import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../cache.ts';
+import { authorized, storeOf } from '../middleware/auth.ts';
+import { createRouter, errorResponses, IdParam, jsonResponse } from '../openapi.ts';
+import { createRedis } from '../redis.ts';
+
+const guestMenuRoute = createRoute({
+  method: 'get',
+  path: '/api/customer/menus',
+  tags: ['customer'],
+  summary: "The store's menu for the tablet: categories with their menus, sold-out ones included",
+  ...authorized('table'),
+  responses: {
+    200: jsonResponse(
+      z.object({ categories: z.array(GuestMenuCategorySchema) }).openapi('GuestMenuBook'),
+      'categories and menus in display order',
+    ),
+    ...errorResponses(401, 403),
+  },
+});
+
+const guestMenuItemRoute = createRoute({
+  method: 'get',
+  path: '/api/customer/menus/{id}',
+  tags: ['customer'],
+  summary: 'One menu of the store, for its detail view',
+  ...authorized('table'),
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(GuestMenuSchema, 'the menu'),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+/**
+ * What guests browse on the tablet: their store's menu, nothing else. The whole menu is read
+ * through the cache (every tablet of the store asks for the same answer); the admin's menu
+ * writes invalidate it.
+ */
+export const customerMenus = createRouter()
+  .openapi(guestMenuRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const categories = await cached(
+      createRedis(c.env),
+      cacheKeys.guestMenu(storeId),
+      CACHE_TTL_SECONDS,
+      () => loadGuestMenu(c.var.db, storeId),
+    );
+    return c.json({ categories }, 200);
+  })
+  .openapi(guestMenuItemRoute, async (c) => {
+    const menu = await loadGuestMenuItem(
+      c.var.db,
+      storeOf(c.var.principal),
+      c.req.valid('param').id,
+    );
+    return c.json(menu, 200);
+  });

@@ -1,0 +1,99 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { cacheKeys, invalidate } from '../cache.ts';
+import { createOrder, tableOrders } from '../domain/orders.ts';
+import { OrderSchema } from '../domain/order-view.ts';
+import { authorized, storeOf } from '../middleware/auth.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
+import { createRedis } from '../redis.ts';
+
+/** Lines per order: far more than a table orders at once, few enough to bound the work. */
+const MAX_LINES = 50;
+
+const PlaceOrderBody = z
+  .object({
+    items: z
+      .array(
+        z.object({
+          menu_id: z.uuid(),
+          quantity: z.number().int().min(1).max(99),
+        }),
+      )
+      .min(1)
+      .max(MAX_LINES),
+  })
+  .openapi('PlaceOrder');
+
+const IdempotencyHeader = z.object({
+  // The validator matches header names case-insensitively.
+  'Idempotency-Key': z.string().min(1).max(255).optional().openapi({
+    description: 'Retry key of this table: the same key and body answer the first order again',
+  }),
+});
+
+const placeOrder = createRoute({
+  method: 'post',
+  path: '/api/customer/orders',
+  tags: ['customer'],
+  summary: 'A table places an order',
+  ...authorized('table'),
+  request: { headers: IdempotencyHeader, body: jsonBody(PlaceOrderBody) },
+  responses: {
+    201: {
+      ...jsonResponse(
+        OrderSchema,
+        'the order (the first one again for a repeated Idempotency-Key)',
+      ),
+      headers: {
+        'Idempotent-Replayed': {
+          description: '`true` when this answer repeats an order placed with the same key',
+          schema: { type: 'string', enum: ['true'] },
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403, 404, 409, 422, 429),
+  },
+});
+
+const TableOrders = z
+  .object({
+    table_session_id: z.uuid().nullable(),
+    total_amount: z.number().int(),
+    orders: z.array(OrderSchema),
+  })
+  .openapi('TableOrders');
+
+const listOrders = createRoute({
+  method: 'get',
+  path: '/api/customer/orders',
+  tags: ['customer'],
+  summary: "The table's orders in its current session, newest first",
+  ...authorized('table'),
+  responses: {
+    200: jsonResponse(TableOrders, 'current session (null when none) with its total'),
+    ...errorResponses(401, 403, 429),
+  },
+});
+
+/** Ordering from the tablet: placing an order, and what the table has ordered so far. */
+export const customerOrders = createRouter()
+  .openapi(placeOrder, async (c) => {
+    const principal = c.var.principal;
+    const { items } = c.req.valid('json');
+    const { order, replayed } = await createOrder(c.var.db, {
+      storeId: storeOf(principal),
+      tableId: principal.sub,
+      items: items.map((line) => ({ menuId: line.menu_id, quantity: line.quantity })),
+      idempotencyKey: c.req.valid('header')['Idempotency-Key'],
+    });
+    // Committed: the store's cached floor view no longer shows this table's totals.
+    if (!replayed) await invalidate(createRedis(c.env), cacheKeys.dashboard(storeOf(principal)));
+    return c.json(order, 201, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+  })
+  .openapi(listOrders, async (c) => {
+    const principal = c.var.principal;
+    const answer = await tableOrders(c.var.db, {
+      storeId: storeOf(principal),
+      tableId: principal.sub,
+    });
+    return c.json(answer, 200);
+  });

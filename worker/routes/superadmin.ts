@@ -1,0 +1,200 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  createStoreAdmin,
+  listStoreAdmins,
+  setStoreAdminActive,
+  StoreAdminSchema,
+} from '../domain/admins.ts';
+import {
+  canonicalTimeZone,
+  DEFAULT_TIMEZONE,
+  listStores,
+  openStore,
+  StoreSchema,
+} from '../domain/stores.ts';
+import { cacheKeys, invalidate } from '../cache.ts';
+import { authorized } from '../middleware/auth.ts';
+import {
+  createRouter,
+  errorResponses,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  PageQuery,
+  Pagination,
+  pagination,
+} from '../openapi.ts';
+import { createRedis } from '../redis.ts';
+
+/** Control characters (NUL above all, which PostgreSQL text refuses) have no place in a name. */
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
+const StoreBody = z.object({
+  name: z.string().trim().min(1).max(100).regex(PRINTABLE),
+  timezone: z
+    .string()
+    .trim()
+    .max(64)
+    .refine((tz) => canonicalTimeZone(tz) !== undefined, 'not an IANA time zone')
+    .overwrite((tz) => canonicalTimeZone(tz) ?? tz)
+    .default(DEFAULT_TIMEZONE)
+    .openapi({ example: 'Asia/Seoul', description: `IANA time zone, default ${DEFAULT_TIMEZONE}` }),
+});
+
+/**
+ * Usernames are typed on a tablet-sized keyboard and compared exactly at login: lower-case
+ * letters, digits, `.`, `_`, `-`, starting with a letter or digit. Upper case is refused rather
+ * than folded, so `Kim` and `kim` can never be two accounts of one store.
+ */
+const Username = z
+  .string()
+  .min(3)
+  .max(50)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/)
+  .openapi({ example: 'counter-1' });
+
+const StoreAdminBody = z.object({
+  store_id: z.uuid(),
+  username: Username,
+  password: z.string().min(8).max(100),
+});
+
+const StoreAdminQuery = PageQuery.extend({
+  store_id: z.uuid().optional(),
+  q: z
+    .string()
+    .trim()
+    .max(50)
+    .regex(PRINTABLE)
+    .optional()
+    .openapi({ description: 'part of the username, case-insensitive' }),
+});
+
+const createStore = createRoute({
+  method: 'post',
+  path: '/api/superadmin/stores',
+  tags: ['superadmin'],
+  summary: 'Open a new store',
+  ...authorized('super_admin'),
+  request: { body: jsonBody(StoreBody) },
+  responses: {
+    201: jsonResponse(StoreSchema, 'the new store'),
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const storeList = createRoute({
+  method: 'get',
+  path: '/api/superadmin/stores',
+  tags: ['superadmin'],
+  summary: 'Every store, by name',
+  ...authorized('super_admin'),
+  responses: {
+    200: jsonResponse(z.object({ stores: z.array(StoreSchema) }), 'the stores'),
+    ...errorResponses(401, 403),
+  },
+});
+
+const createAdmin = createRoute({
+  method: 'post',
+  path: '/api/superadmin/admins',
+  tags: ['superadmin'],
+  summary: "Create a store's admin account",
+  ...authorized('super_admin'),
+  request: { body: jsonBody(StoreAdminBody) },
+  responses: {
+    201: jsonResponse(StoreAdminSchema, 'the new store admin'),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+const adminList = createRoute({
+  method: 'get',
+  path: '/api/superadmin/admins',
+  tags: ['superadmin'],
+  summary: 'Store admins, newest first, by store and part of the username',
+  ...authorized('super_admin'),
+  request: { query: StoreAdminQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ data: z.array(StoreAdminSchema), pagination: Pagination }),
+      'one page of store admins',
+    ),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+function adminSwitch(action: 'activate' | 'deactivate', summary: string) {
+  return createRoute({
+    method: 'patch',
+    path: `/api/superadmin/admins/{id}/${action}`,
+    tags: ['superadmin'],
+    summary,
+    ...authorized('super_admin'),
+    request: { params: IdParam },
+    responses: {
+      200: jsonResponse(StoreAdminSchema, 'the store admin'),
+      ...errorResponses(400, 401, 403, 404),
+    },
+  });
+}
+const activateAdmin = adminSwitch(
+  'activate',
+  'Let a store admin log in again (tokens from before the deactivation stay revoked)',
+);
+const deactivateAdmin = adminSwitch(
+  'deactivate',
+  'Disable a store admin: its tokens are refused from the next request (403 ACCOUNT_DISABLED)',
+);
+
+/**
+ * A store admin was (de)activated: forget its cached account state once the change committed,
+ * so its tokens are judged by the new state on their very next request.
+ */
+function storeAdminChanged(env: Env, adminId: string): Promise<void> {
+  return invalidate(createRedis(env), cacheKeys.account(adminId));
+}
+
+/** The operator's console: stores and the accounts of their admins. */
+export const superadmin = createRouter()
+  .openapi(createStore, async (c) => {
+    const store = await openStore(c.var.db, c.req.valid('json'));
+    return c.json(store, 201);
+  })
+  .openapi(storeList, async (c) => {
+    return c.json({ stores: await listStores(c.var.db) }, 200);
+  })
+  .openapi(createAdmin, async (c) => {
+    const body = c.req.valid('json');
+    const admin = await createStoreAdmin(c.var.db, {
+      storeId: body.store_id,
+      username: body.username,
+      password: body.password,
+    });
+    return c.json(admin, 201);
+  })
+  .openapi(adminList, async (c) => {
+    const query = c.req.valid('query');
+    const { admins, total } = await listStoreAdmins(c.var.db, {
+      storeId: query.store_id,
+      q: query.q,
+      page: query.page,
+      pageSize: query.page_size,
+    });
+    return c.json(
+      { data: admins, pagination: pagination(query.page, query.page_size, total) },
+      200,
+    );
+  })
+  .openapi(activateAdmin, async (c) => {
+    const { id } = c.req.valid('param');
+    const admin = await setStoreAdminActive(c.var.db, id, true);
+    await storeAdminChanged(c.env, id);
+    return c.json(admin, 200);
+  })
+  .openapi(deactivateAdmin, async (c) => {
+    const { id } = c.req.valid('param');
+    const admin = await setStoreAdminActive(c.var.db, id, false);
+    await storeAdminChanged(c.env, id);
+    return c.json(admin, 200);
+  });
