@@ -41,6 +41,9 @@ export default defineConfig({
           include: ['test/relay/**/*.test.ts', 'test/db/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          // These tests wait on real processes (a relay booting, a broker reconnecting) that a
+          // loaded CI machine makes slow; the 1 s default turns a slow start into a failure.
+          expect: { poll: { timeout: 10_000 } },
           hookTimeout: 60_000,
         },
       },
