@@ -1,6 +1,6 @@
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Principal } from './auth/tokens.ts';
-import type { Database } from './middleware/db.ts';
+import type { Database } from './domain/database.ts';
 
 /** Hono's environment for this app: the Worker bindings (generated `Env`) and per-request values. */
 export type AppEnv = {

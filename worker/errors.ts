@@ -1,36 +1,11 @@
+/**
+ * The SPEC §3 error envelope: how an ApiError (api-error.ts), a Hono HTTP error or anything
+ * unexpected becomes the answer, and what is logged.
+ */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError } from './api-error.ts';
 import type { AppEnv } from './env.ts';
-
-/**
- * The one exception type of the API: thrown anywhere, turned into the SPEC §3 error envelope by
- * {@link handleError}. `message` is Korean and shown to the user; `code` is for programs.
- */
-export class ApiError extends Error {
-  override name = 'ApiError';
-  readonly status: ContentfulStatusCode;
-  readonly code: string;
-  readonly details: Record<string, unknown>;
-  readonly headers: Record<string, string>;
-
-  constructor(
-    status: ContentfulStatusCode,
-    code: string,
-    message: string,
-    options: {
-      details?: Record<string, unknown>;
-      headers?: Record<string, string>;
-      cause?: unknown;
-    } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.status = status;
-    this.code = code;
-    this.details = options.details ?? {};
-    this.headers = options.headers ?? {};
-  }
-}
 
 /** Codes for the statuses that Hono itself may raise (body limit, method, timeout …). */
 const codeForStatus: Partial<Record<number, [string, string]>> = {

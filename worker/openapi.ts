@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from './env.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from './api-error.ts';
 
 /**
  * A router whose routes are declared with zod schemas (`createRoute`): the same schemas validate

@@ -4,12 +4,12 @@
  * → relay → sharp → Worker). Prints a table and writes test/bench/results/images-<date>.json.
  * BENCH_UPLOADS (default 10) per size.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { DEMO_STORE_ID } from '../../db/seed.ts';
 import { listen } from '../support/event-stream.ts';
 import { apiClient } from '../support/http.ts';
 import { noisyJpeg } from '../support/photos.ts';
 import { startStack } from '../support/stack.ts';
+import { writeResults } from './results.ts';
 import { latencySummary } from './stats.ts';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 10);
@@ -70,17 +70,7 @@ try {
       'ready max': r.upload_to_ready_ms.max,
     })),
   );
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const file = new URL(
-    `images-${new Date().toISOString().replaceAll(':', '-').slice(0, 19)}.json`,
-    dir,
-  );
-  writeFileSync(
-    file,
-    `${JSON.stringify({ measured_at: new Date().toISOString(), uploads: UPLOADS, results }, null, 2)}\n`,
-  );
-  console.log(`written ${file.pathname}`);
+  console.log(`written ${writeResults('images-', { uploads: UPLOADS, results }).pathname}`);
 } finally {
   await stack.stop();
 }

@@ -6,7 +6,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import app from '../../worker/index.ts';
-import type { Database } from '../../worker/middleware/db.ts';
+import type { Database } from '../../worker/domain/database.ts';
 import { PASSWORD, newStore, newTable, withDb } from './support/fixtures.ts';
 import { diningRoom } from './support/ordering.ts';
 

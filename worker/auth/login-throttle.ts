@@ -1,5 +1,5 @@
 import { Ratelimit } from '@upstash/ratelimit';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { createRedis } from '../redis.ts';
 
 /** Failed logins allowed per account (store + username, or store + table) in the window. */

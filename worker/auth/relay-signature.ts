@@ -1,4 +1,4 @@
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 
 /** How far the relay's clock (`x-relay-timestamp`) may be from ours, either way. */
 export const RELAY_SIGNATURE_WINDOW_MS = 5 * 60 * 1000;

@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { keyRing } from './keys.ts';
 
 /** Tokens live as long as the seed's session length; tablets log in again with stored credentials. */

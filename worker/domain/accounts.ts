@@ -3,8 +3,8 @@ import { eq } from 'drizzle-orm';
 import { admins, diningTables } from '../../db/schema.ts';
 import type { Principal, Role } from '../auth/tokens.ts';
 import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../cache.ts';
-import { ApiError } from '../errors.ts';
-import type { Database } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database } from '../domain/database.ts';
 
 /**
  * What a token is checked against: the account's role, store, token version (a table's password

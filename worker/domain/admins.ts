@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { type Admin, admins, CONSTRAINTS, stores } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database } from '../domain/database.ts';
 import { violates } from './db-errors.ts';
 import { hashPassword } from './passwords.ts';
 

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, count, eq, sql, type SQL } from 'drizzle-orm';
 import { CONSTRAINTS, menuCategories, menus } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database, Transaction } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database, Transaction } from '../domain/database.ts';
 import { violates } from './db-errors.ts';
 import { recordEvent } from './events.ts';
 

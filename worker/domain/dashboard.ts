@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { diningTables, orders, tableSessions } from '../../db/schema.ts';
-import type { Database } from '../middleware/db.ts';
+import type { Database } from '../domain/database.ts';
 import { loadOrders, type OrderView } from './order-view.ts';
 
 /** How many of a table's newest orders the floor view shows on its card. */

@@ -1,5 +1,5 @@
 import { outbox, type EventType } from '../../db/schema.ts';
-import type { Transaction } from '../middleware/db.ts';
+import type { Transaction } from '../domain/database.ts';
 
 /** One domain event, as the use case that caused it describes it (SPEC §4). */
 export type DomainEvent = {

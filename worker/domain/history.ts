@@ -7,8 +7,8 @@ import {
   orderHistoryItems as pastOrderLines,
   stores,
 } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database } from '../domain/database.ts';
 import { OrderSchema } from './order-view.ts';
 
 /** A past order of a completed session, as the history answers it. */

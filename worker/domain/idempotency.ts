@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { idempotencyKeys } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Transaction } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Transaction } from '../domain/database.ts';
 
 /** JSON with object keys sorted, so that two equal bodies always serialise to the same text. */
 function canonicalJson(value: unknown): string {

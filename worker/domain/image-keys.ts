@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 
 /** The largest upload accepted (bytes); the body limit adds room for the multipart framing. */
 export const IMAGE_MAX_BYTES = 10 * 1024 * 1024;

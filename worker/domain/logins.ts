@@ -2,8 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { admins, diningTables, stores } from '../../db/schema.ts';
 import { loginThrottle } from '../auth/login-throttle.ts';
 import { issueToken, TOKEN_TTL_SECONDS, type Principal } from '../auth/tokens.ts';
-import { ApiError } from '../errors.ts';
-import type { Database } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database } from '../domain/database.ts';
 import { verifyPassword } from './passwords.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import { menus, type Menu } from '../../db/schema.ts';
 import { sha256Hex } from '../auth/relay-signature.ts';
-import { ApiError } from '../errors.ts';
-import type { Database } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database } from '../domain/database.ts';
 import { recordEvent } from './events.ts';
 import {
   IMAGE_MAX_BYTES,

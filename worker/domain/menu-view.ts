@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, type SQL } from 'drizzle-orm';
 import { IMAGE_STATUSES, menuCategories, menus, type Menu } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database, Transaction } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database, Transaction } from '../domain/database.ts';
 
 /** Where image variants are served from; the image routes answer under this prefix. */
 const IMAGE_PATH_PREFIX = '/images/';

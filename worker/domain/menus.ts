@@ -1,8 +1,8 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { CONSTRAINTS, menuCategories, menus } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database, Transaction } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database, Transaction } from '../domain/database.ts';
 import { categoryNotFound } from './categories.ts';
 import { violates } from './db-errors.ts';
 import { recordEvent } from './events.ts';

@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { diningTables, orders, tableSessions, type OrderStatus } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database, Transaction } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database, Transaction } from '../domain/database.ts';
 import { recordEvent } from './events.ts';
 import { loadOrders, type OrderView } from './order-view.ts';
 

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { asc, desc, inArray, type SQL } from 'drizzle-orm';
 import { ORDER_STATUSES, orderItems, orders, type Order, type OrderItem } from '../../db/schema.ts';
-import type { Database, Transaction } from '../middleware/db.ts';
+import type { Database, Transaction } from '../domain/database.ts';
 
 /** An order as every API answer shows it (customer and admin alike). */
 export const OrderSchema = z

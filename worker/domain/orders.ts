@@ -7,8 +7,8 @@ import {
   stores,
   tableSessions,
 } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database, Transaction } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database, Transaction } from '../domain/database.ts';
 import { recordEvent } from './events.ts';
 import { claimIdempotencyKey, rememberResponse, requestHash } from './idempotency.ts';
 import { loadOrders, toOrderView, type OrderView } from './order-view.ts';

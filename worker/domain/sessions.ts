@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { diningTables, tableSessions } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database } from '../domain/database.ts';
 import { recordEvent } from './events.ts';
 
 /** What "이용 완료" answers: the session that ended, and what it came to. */

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { asc, sql } from 'drizzle-orm';
 import { stores } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database } from '../domain/database.ts';
 
 /** A store as the super admin sees it. */
 export const StoreSchema = z

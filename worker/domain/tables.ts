@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { CONSTRAINTS, diningTables, tableSessions } from '../../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Database, Transaction } from '../middleware/db.ts';
+import { ApiError } from '../api-error.ts';
+import type { Database, Transaction } from '../domain/database.ts';
 import { violates } from './db-errors.ts';
 import { hashPassword } from './passwords.ts';
 

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Principal } from '../auth/tokens.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 
 /** How long a stream ticket can be redeemed. */
 export const TICKET_TTL_SECONDS = 60;

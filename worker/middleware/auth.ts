@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { verifyToken, type Principal, type Role } from '../auth/tokens.ts';
 import { assertAccountActive } from '../domain/accounts.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { createRedis } from '../redis.ts';
 import { enforceRateLimit } from './rate-limit.ts';
 

@@ -2,8 +2,9 @@ import { Pool, neonConfig, type PoolClient } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import { createMiddleware } from 'hono/factory';
 import * as schema from '../../db/schema.ts';
+import type { Database } from '../domain/database.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 
 /** Connection attempts per query (SPEC §5: 3 tries, exponential backoff). */
 const CONNECT_TRIES = 3;
@@ -63,11 +64,6 @@ class RetryingPool extends Pool {
     }
   }
 }
-
-/** Drizzle bound to our schema, over a Neon WebSocket pool. */
-export type Database = ReturnType<typeof drizzle<typeof schema>>;
-/** The handle inside `db.transaction(async (tx) => …)`. */
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Points the Neon driver at a plain-WebSocket proxy (`NEON_WS_PROXY`, e.g. `127.0.0.1:8791/v1`)

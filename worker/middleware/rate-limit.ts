@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { z } from '@hono/zod-openapi';
 import type { Principal } from '../auth/tokens.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { createRedis } from '../redis.ts';
 
 /** SPEC §5: requests per authenticated user per minute, unless `RATE_LIMIT_PER_MINUTE` says otherwise. */

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 
 /** A missing or malformed `TIMEOUT_*_MS` means the default budget. */
 const Budget = (fallback: number) => z.coerce.number().int().positive().catch(fallback);

@@ -1,5 +1,5 @@
 import { parseImageKey, VARIANT_NAMES } from '../domain/image-keys.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { createRouter } from '../openapi.ts';
 
 /** Variant keys change with their content (content-addressed), so a copy never goes stale. */

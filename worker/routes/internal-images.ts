@@ -5,7 +5,7 @@ import { cacheKeys, invalidate } from '../cache.ts';
 import { parseImageKey, sniffImageType, VARIANT_NAMES } from '../domain/image-keys.ts';
 import { markImageFailed, markImageReady } from '../domain/menu-images.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { database } from '../middleware/db.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
 import { createRedis } from '../redis.ts';

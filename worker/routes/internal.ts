@@ -7,7 +7,7 @@ import {
   type RelayReceipt,
 } from '../auth/relay-signature.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { Envelope } from '../hub/envelope.ts';
 import { storeHub } from '../hub/store-hub.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';

@@ -4,7 +4,7 @@ import { cacheKeys, invalidate } from '../cache.ts';
 import { IMAGE_STATUSES } from '../../db/schema.ts';
 import { uploadMenuImage } from '../domain/menu-images.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, IdParam, jsonResponse } from '../openapi.ts';
 import { createRedis } from '../redis.ts';

@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Role } from '../auth/tokens.ts';
 import { assertAccountActive } from '../domain/accounts.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../api-error.ts';
 import { storeHub } from '../hub/store-hub.ts';
 import { storeOfTicket, ticketInvalid } from '../hub/stream-tickets.ts';
 import { authorized, requireRole, storeOf } from '../middleware/auth.ts';

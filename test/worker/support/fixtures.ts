@@ -9,7 +9,8 @@ import { eq } from 'drizzle-orm';
 import * as schema from '../../../db/schema.ts';
 import { issueToken } from '../../../worker/auth/tokens.ts';
 import { hashPassword } from '../../../worker/domain/passwords.ts';
-import { openDatabase, type Database } from '../../../worker/middleware/db.ts';
+import type { Database } from '../../../worker/domain/database.ts';
+import { openDatabase } from '../../../worker/middleware/db.ts';
 
 /** Runs `work` with a database pool of its own and closes the pool afterwards. */
 export async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@
  */
 import { asc, eq, sql } from 'drizzle-orm';
 import * as schema from '../../../db/schema.ts';
-import type { Database } from '../../../worker/middleware/db.ts';
+import type { Database } from '../../../worker/domain/database.ts';
 import { api, newMenu, newStore, newTable, withDb, type ApiResponse } from './fixtures.ts';
 
 /** `[menu id, quantity]` per line, in the order the guest entered them. */

@@ -1,0 +1,116 @@
+/**
+ * Order-POST → SSE receipt latency over the whole local pipeline (Worker → outbox → relay →
+ * RabbitMQ → relay → StoreHub → SSE) with a number of admin streams open on one store.
+ *
+ * Each order's clock starts when its POST is sent and stops when a stream receives its
+ * `order.created`; "first" is the first stream to get it, "all" the last of all the streams.
+ */
+import { listen, type Listener } from '../support/event-stream.ts';
+import { apiClient } from '../support/http.ts';
+import { latencySummary } from './stats.ts';
+
+export type DeliveryRun = {
+  workerUrl: string;
+  adminToken: string;
+  /** Tablet tokens of the same store; orders go round-robin over them. */
+  tablets: string[];
+  menuId: string;
+  streams: number;
+  orders: number;
+};
+
+export async function measureDelivery(run: DeliveryRun) {
+  const call = apiClient(run.workerUrl);
+  const order = (tablet: string) =>
+    call('POST', '/api/customer/orders', tablet, { items: [{ menu_id: run.menuId, quantity: 1 }] });
+
+  const streams = await openStreams(
+    `${run.workerUrl}/api/admin/orders/stream`,
+    run.adminToken,
+    run.streams,
+  );
+  try {
+    // Every stream must be open before the clock runs: wait until each has seen a warm-up order.
+    const warmUp = await order(run.tablets[0]!);
+    await receivedEverywhere(streams, [warmUp.body.id], 60_000);
+    for (const s of streams) s.received.length = 0;
+
+    const sentAt = new Map<string, number>();
+    const started = performance.now();
+    for (let i = 0; i < run.orders; i += 1) {
+      const t0 = performance.now();
+      const res = await order(run.tablets[i % run.tablets.length]!);
+      if (res.status !== 201)
+        throw new Error(`order ${i}: ${res.status} ${JSON.stringify(res.body)}`);
+      sentAt.set(res.body.id, t0);
+    }
+    const elapsed = performance.now() - started;
+    await receivedEverywhere(streams, [...sentAt.keys()], 120_000);
+
+    const first: number[] = [];
+    const all: number[] = [];
+    for (const [id, t0] of sentAt) {
+      const receipts = streams.map(
+        (s) => s.received.find((e) => e.envelope.data.id === id)!.at - t0,
+      );
+      first.push(Math.min(...receipts));
+      all.push(Math.max(...receipts));
+    }
+    return {
+      streams: run.streams,
+      orders: run.orders,
+      orders_per_s: Math.round((run.orders / elapsed) * 1000),
+      first_stream_ms: latencySummary(first),
+      all_streams_ms: latencySummary(all),
+      /** Per order, the last stream's receipt (ms): what the chart shows. */
+      samples: all,
+    };
+  } finally {
+    for (const s of streams) s.close();
+  }
+}
+
+/**
+ * Resolves once every stream has received `order.created` for every one of `orderIds`. Other
+ * events (a backlog of earlier work still on its way) do not count.
+ */
+async function receivedEverywhere(streams: Listener[], orderIds: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  const missing = () =>
+    streams.some((s) => {
+      const seen = new Set(
+        s.received.filter((e) => e.type === 'order.created').map((e) => e.envelope.data.id),
+      );
+      return orderIds.some((id) => !seen.has(id));
+    });
+  while (missing()) {
+    if (Date.now() > deadline)
+      throw new Error(`orders not delivered to every stream in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Opens `count` dashboard streams in waves that wait for the previous wave to be open, as clients
+ * with retry jitter would; a stream refused under the burst (503) connects again.
+ */
+async function openStreams(url: string, token: string, count: number): Promise<Listener[]> {
+  const connect = async (): Promise<Listener> => {
+    for (;;) {
+      const listener = listen(url, { token });
+      try {
+        await listener.opened();
+        return listener;
+      } catch {
+        listener.close();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  };
+  const streams: Listener[] = [];
+  while (streams.length < count) {
+    const wave = Math.min(50, count - streams.length);
+    streams.push(...(await Promise.all(Array.from({ length: wave }, connect))));
+  }
+  return streams;
+}
