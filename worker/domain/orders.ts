@@ -141,20 +141,14 @@ async function snapshotLines(tx: Transaction, storeId: string, lines: OrderLine[
 
 /**
  * The table's active session, locked `for share` for the rest of the order's transaction (the
- * lock protocol with "이용 완료", which takes it `for update`). The first order opens it:
- * concurrent first orders all try the insert, the partial unique index makes them wait for the
- * one that wins, and they then read and join its session. If "이용 완료" ends the session between
- * our insert and our lock, the locked re-read finds no active session and we open a new one.
+ * lock protocol with "이용 완료", which takes it `for update`). Most orders join a session that
+ * is already open: one locked read. The first order opens it: concurrent first orders all try
+ * the insert, the partial unique index makes them wait for the one that wins, and they then read
+ * and join its session. If "이용 완료" ends the session between our read and our insert, the
+ * next round opens a new one.
  */
 async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: string) {
   for (let attempt = 0; attempt < SESSION_TRIES; attempt += 1) {
-    const [opened] = await tx
-      .insert(tableSessions)
-      .values({ storeId, tableId })
-      .onConflictDoNothing({ target: tableSessions.tableId, where: sql`ended_at is null` })
-      .returning({ id: tableSessions.id });
-    // Our own uncommitted session: nobody else can see it, let alone end it.
-    if (opened) return opened.id;
     const [active] = await tx
       .select({ id: tableSessions.id })
       .from(tableSessions)
@@ -167,6 +161,13 @@ async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: stri
       )
       .for('share');
     if (active) return active.id;
+    const [opened] = await tx
+      .insert(tableSessions)
+      .values({ storeId, tableId })
+      .onConflictDoNothing({ target: tableSessions.tableId, where: sql`ended_at is null` })
+      .returning({ id: tableSessions.id });
+    // Our own uncommitted session: nobody else can see it, let alone end it.
+    if (opened) return opened.id;
   }
   throw new Error(`table ${tableId}: no active session after ${SESSION_TRIES} tries`);
 }
