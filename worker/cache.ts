@@ -74,9 +74,10 @@ export async function cached<T>(
 }
 
 /**
- * Forgets `keys`, for a write that changed what they answer. Call it after the write's
- * transaction committed: inside it, a reader could refill the key from the old rows. Fails open
- * (WARN): the entries then expire with their TTL.
+ * Forgets `keys`, for a write that changed what they answer: each becomes the marker, which no
+ * reader can fill for INVALIDATED_SECONDS. So the write must commit within that window after the
+ * marker is set — after the commit, or side by side with the write ({@link invalidating}).
+ * Fails open (WARN): the entries then expire with their TTL.
  */
 export async function invalidate(redis: Redis, ...keys: string[]): Promise<void> {
   if (keys.length === 0) return;
@@ -87,6 +88,22 @@ export async function invalidate(redis: Redis, ...keys: string[]): Promise<void>
   } catch (error) {
     warnUnavailable(keys.join(','), error);
   }
+}
+
+/**
+ * Runs `write` and invalidates `keys` side by side, saving the cache round trip after the commit.
+ * Safe because of the marker: rows a reader loaded before the commit are either stored before
+ * the marker (which overwrites them) or refused by it, and the write commits well inside the
+ * marker's window (routes time out after at most 10 s). A write that fails has invalidated for
+ * nothing, which costs one cache miss.
+ */
+export async function invalidating<T>(
+  redis: Redis,
+  keys: string[],
+  write: () => Promise<T>,
+): Promise<T> {
+  const [result] = await Promise.all([write(), invalidate(redis, ...keys)]);
+  return result;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Redis } from '@upstash/redis/cloudflare';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Principal } from './auth/tokens.ts';
 import type { Database } from './domain/database.ts';
@@ -8,6 +9,8 @@ export type AppEnv = {
   Variables: RequestIdVariables & {
     /** Drizzle over a Neon pool created for this request and closed after it (see middleware/db). */
     db: Database;
+    /** The request's Redis client (see redis.ts). */
+    redis: Redis;
     /** The verified caller, set by `requireRole` (middleware/auth). */
     principal: Principal;
   };

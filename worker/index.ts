@@ -8,6 +8,7 @@ import { corsFromEnv } from './middleware/cors.ts';
 import { database } from './middleware/db.ts';
 import { limitBodies, securityHeaders } from './middleware/security.ts';
 import { routeTimeouts } from './middleware/timeouts.ts';
+import { redisClient } from './redis.ts';
 import { adminFloor } from './routes/admin-floor.ts';
 import { adminMenus } from './routes/admin-menus.ts';
 import { adminTables } from './routes/admin-tables.ts';
@@ -30,7 +31,7 @@ import { superadmin } from './routes/superadmin.ts';
  * 2. security headers, and 3. CORS (an allowed origin's preflight is answered here);
  * 4. body limits (413 before anything reads the body);
  * 5. per-route time limits (504), around the database and the route — its auth and rate limit too;
- * 6. a per-request database pool for API routes.
+ * 6. a per-request database pool for API routes, and the request's Redis client.
  * The rate limit needs the verified caller, so it runs inside `requireRole` (middleware/auth).
  * Each router declares its routes (and who may call them) with zod; together they form
  * `/openapi.json`.
@@ -45,6 +46,8 @@ app.use(limitBodies);
 app.use('/api/*', routeTimeouts);
 app.use('/internal/*', routeTimeouts);
 app.use('/api/*', database);
+app.use('/api/*', redisClient);
+app.use('/internal/*', redisClient);
 
 app.route('/', health);
 app.route('/', auth);

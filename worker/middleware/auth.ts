@@ -3,7 +3,6 @@ import { verifyToken, type Principal, type Role } from '../auth/tokens.ts';
 import { assertAccountActive } from '../domain/accounts.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
-import { createRedis } from '../redis.ts';
 import { enforceRateLimit } from './rate-limit.ts';
 
 /**
@@ -24,7 +23,7 @@ export function requireRole(...roles: Role[]) {
     // database): one round trip instead of two. The outcome is decided in a fixed order.
     const [limit, account] = await Promise.allSettled([
       enforceRateLimit(c, principal),
-      permitted ? assertAccountActive(c.var.db, principal, createRedis(c.env)) : undefined,
+      permitted ? assertAccountActive(c.var.db, principal, c.var.redis) : undefined,
     ]);
     if (limit.status === 'rejected') throw limit.reason;
     if (!permitted) throw new ApiError(403, 'FORBIDDEN', '권한이 없습니다.');

@@ -4,7 +4,6 @@ import { z } from '@hono/zod-openapi';
 import type { Principal } from '../auth/tokens.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
-import { createRedis } from '../redis.ts';
 
 /** SPEC §5: requests per authenticated user per minute, unless `RATE_LIMIT_PER_MINUTE` says otherwise. */
 const DEFAULT_PER_MINUTE = 100;
@@ -32,7 +31,7 @@ const PerMinute = z.coerce.number().int().positive().catch(DEFAULT_PER_MINUTE);
 export async function enforceRateLimit(c: Context<AppEnv>, principal: Principal): Promise<void> {
   const limit = PerMinute.parse(c.env.RATE_LIMIT_PER_MINUTE);
   const limiter = new Ratelimit({
-    redis: createRedis(c.env),
+    redis: c.var.redis,
     limiter: Ratelimit.slidingWindow(limit, WINDOW),
     prefix: KEY_PREFIX,
     ephemeralCache: false,

@@ -11,7 +11,7 @@ import {
   cached,
   cachedVersioned,
   cacheKeys,
-  invalidate,
+  invalidating,
 } from '../cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import {
@@ -24,7 +24,6 @@ import {
   Pagination,
   pagination,
 } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
 
 const OrderStatus = z.enum(ORDER_STATUSES);
 
@@ -158,11 +157,8 @@ const history = createRoute({
 export const adminFloor = createRouter()
   .openapi(dashboard, async (c) => {
     const storeId = storeOf(c.var.principal);
-    const tables = await cached(
-      createRedis(c.env),
-      cacheKeys.dashboard(storeId),
-      CACHE_TTL_SECONDS,
-      () => floorDashboard(c.var.db, storeId),
+    const tables = await cached(c.var.redis, cacheKeys.dashboard(storeId), CACHE_TTL_SECONDS, () =>
+      floorDashboard(c.var.db, storeId),
     );
     return c.json({ tables }, 200);
   })
@@ -178,26 +174,28 @@ export const adminFloor = createRouter()
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
     const { status } = c.req.valid('json');
-    const order = await changeOrderStatus(c.var.db, storeId, id, status);
-    await invalidate(createRedis(c.env), cacheKeys.dashboard(storeId));
+    const order = await invalidating(c.var.redis, [cacheKeys.dashboard(storeId)], () =>
+      changeOrderStatus(c.var.db, storeId, id, status),
+    );
     return c.json(order, 200);
   })
   .openapi(removeOrder, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
-    await deleteOrder(c.var.db, storeId, id);
-    await invalidate(createRedis(c.env), cacheKeys.dashboard(storeId));
+    await invalidating(c.var.redis, [cacheKeys.dashboard(storeId)], () =>
+      deleteOrder(c.var.db, storeId, id),
+    );
     return c.body(null, 204);
   })
   .openapi(completeTableSession, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
-    const completed = await completeSession(c.var.db, storeId, id);
-    const redis = createRedis(c.env);
-    await Promise.all([
-      invalidate(redis, cacheKeys.dashboard(storeId)),
-      bumpVersion(redis, cacheKeys.historyVersion(id)),
-    ]);
+    const completed = await invalidating(c.var.redis, [cacheKeys.dashboard(storeId)], () =>
+      completeSession(c.var.db, storeId, id),
+    );
+    // Versions have no marker: a bump before the commit could let a reader store the old page
+    // under the new version, so this one waits for the commit.
+    await bumpVersion(c.var.redis, cacheKeys.historyVersion(id));
     return c.json(completed, 200);
   })
   .openapi(history, async (c) => {
@@ -206,7 +204,7 @@ export const adminFloor = createRouter()
     const query = c.req.valid('query');
     const page = { from: query.from, to: query.to, page: query.page, pageSize: query.page_size };
     const result = await cachedVersioned(
-      createRedis(c.env),
+      c.var.redis,
       cacheKeys.historyVersion(id),
       (version) => cacheKeys.historyPage(storeId, id, version, page),
       CACHE_TTL_SECONDS,

@@ -18,7 +18,7 @@ import {
 import { cacheKeys, invalidate } from '../cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
+import type { Redis } from '@upstash/redis/cloudflare';
 
 /** At least one field: an empty PATCH is a client bug, not a silent no-op. */
 const notEmpty = [
@@ -57,8 +57,8 @@ function menuInput(body: Partial<z.infer<typeof MenuFields>>) {
  * transaction has committed (the domain function has returned), before answering, so the next
  * tablet that asks reads the new menu.
  */
-function guestMenuChanged(env: Env, storeId: string): Promise<void> {
-  return invalidate(createRedis(env), cacheKeys.guestMenu(storeId));
+function guestMenuChanged(redis: Redis, storeId: string): Promise<void> {
+  return invalidate(redis, cacheKeys.guestMenu(storeId));
 }
 
 const categoryRoute = { tags: ['categories'], ...authorized('store_admin') };
@@ -191,7 +191,7 @@ export const adminMenus = createRouter()
       name,
       displayOrder: display_order,
     });
-    await guestMenuChanged(c.env, storeId);
+    await guestMenuChanged(c.var.redis, storeId);
     return c.json(category, 201);
   })
   .openapi(changeCategoryRoute, async (c) => {
@@ -201,13 +201,13 @@ export const adminMenus = createRouter()
       name,
       displayOrder: display_order,
     });
-    await guestMenuChanged(c.env, storeId);
+    await guestMenuChanged(c.var.redis, storeId);
     return c.json(category, 200);
   })
   .openapi(removeCategoryRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     await removeCategory(c.var.db, storeId, c.req.valid('param').id);
-    await guestMenuChanged(c.env, storeId);
+    await guestMenuChanged(c.var.redis, storeId);
     return c.body(null, 204);
   })
   .openapi(listMenusRoute, async (c) => {
@@ -225,14 +225,14 @@ export const adminMenus = createRouter()
       name: body.name,
       price: body.price,
     });
-    await guestMenuChanged(c.env, storeId);
+    await guestMenuChanged(c.var.redis, storeId);
     return c.json(menu, 201);
   })
   .openapi(reorderRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { category_id, menu_ids } = c.req.valid('json');
     const menus = await reorderMenus(c.var.db, storeId, category_id, menu_ids);
-    await guestMenuChanged(c.env, storeId);
+    await guestMenuChanged(c.var.redis, storeId);
     return c.json({ menus }, 200);
   })
   .openapi(getMenuRoute, async (c) => {
@@ -248,12 +248,12 @@ export const adminMenus = createRouter()
       c.req.valid('param').id,
       menuInput(c.req.valid('json')),
     );
-    await guestMenuChanged(c.env, storeId);
+    await guestMenuChanged(c.var.redis, storeId);
     return c.json(menu, 200);
   })
   .openapi(removeMenuRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     await removeMenu(c.var.db, storeId, c.req.valid('param').id, c.env.IMAGES);
-    await guestMenuChanged(c.env, storeId);
+    await guestMenuChanged(c.var.redis, storeId);
     return c.body(null, 204);
   });

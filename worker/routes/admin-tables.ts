@@ -3,7 +3,6 @@ import { addTable, changeTable, listTables, removeTable, TableSchema } from '../
 import { bumpVersion, cacheKeys, invalidate } from '../cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
 
 /** Fits the `integer` column; a number beyond it would be a database error, not a 400. */
 const TableNumber = z.number().int().min(1).max(2_147_483_647).openapi({ example: 5 });
@@ -89,7 +88,7 @@ export const adminTables = createRouter()
       tableNumber: body.table_number,
       password: body.password,
     });
-    await invalidate(createRedis(c.env), cacheKeys.dashboard(storeId));
+    await invalidate(c.var.redis, cacheKeys.dashboard(storeId));
     return c.json(table, 201);
   })
   .openapi(changeRoute, async (c) => {
@@ -101,7 +100,7 @@ export const adminTables = createRouter()
       password: body.password,
     });
     await invalidate(
-      createRedis(c.env),
+      c.var.redis,
       cacheKeys.dashboard(storeId),
       ...(body.password === undefined ? [] : [cacheKeys.account(id)]),
     );
@@ -111,7 +110,7 @@ export const adminTables = createRouter()
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
     await removeTable(c.var.db, storeId, id);
-    const redis = createRedis(c.env);
+    const redis = c.var.redis;
     await Promise.all([
       invalidate(redis, cacheKeys.dashboard(storeId), cacheKeys.account(id)),
       // Its history stays, but is no longer the table's: its pages must answer 404 now.

@@ -8,7 +8,6 @@ import {
 import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, IdParam, jsonResponse } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
 
 const guestMenuRoute = createRoute({
   method: 'get',
@@ -47,7 +46,7 @@ export const customerMenus = createRouter()
   .openapi(guestMenuRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const categories = await cached(
-      createRedis(c.env),
+      c.var.redis,
       cacheKeys.guestMenu(storeId),
       CACHE_TTL_SECONDS,
       () => loadGuestMenu(c.var.db, storeId),

@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { cacheKeys, invalidate } from '../cache.ts';
+import { cacheKeys, invalidating } from '../cache.ts';
 import { createOrder, tableOrders } from '../domain/orders.ts';
 import { OrderSchema } from '../domain/order-view.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
 
 /** Lines per order: far more than a table orders at once, few enough to bound the work. */
 const MAX_LINES = 50;
@@ -79,14 +78,19 @@ export const customerOrders = createRouter()
   .openapi(placeOrder, async (c) => {
     const principal = c.var.principal;
     const { items } = c.req.valid('json');
-    const { order, replayed } = await createOrder(c.var.db, {
-      storeId: storeOf(principal),
-      tableId: principal.sub,
-      items: items.map((line) => ({ menuId: line.menu_id, quantity: line.quantity })),
-      idempotencyKey: c.req.valid('header')['Idempotency-Key'],
-    });
-    // Committed: the store's cached floor view no longer shows this table's totals.
-    if (!replayed) await invalidate(createRedis(c.env), cacheKeys.dashboard(storeOf(principal)));
+    const storeId = storeOf(principal);
+    // The store's cached floor view will no longer show this table's totals.
+    const { order, replayed } = await invalidating(
+      c.var.redis,
+      [cacheKeys.dashboard(storeId)],
+      () =>
+        createOrder(c.var.db, {
+          storeId,
+          tableId: principal.sub,
+          items: items.map((line) => ({ menuId: line.menu_id, quantity: line.quantity })),
+          idempotencyKey: c.req.valid('header')['Idempotency-Key'],
+        }),
+    );
     return c.json(order, 201, replayed ? { 'Idempotent-Replayed': 'true' } : {});
   })
   .openapi(listOrders, async (c) => {

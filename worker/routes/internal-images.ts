@@ -8,7 +8,6 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
 import { database } from '../middleware/db.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
 
 /**
  * The relay's signature over method, path and body (see `verifyRelayRequest`), checked before
@@ -134,7 +133,7 @@ internalImages
       thumbnailKey: body.thumbnail_key,
       displayKey: body.display_key,
     });
-    if (result.updated) await invalidate(createRedis(c.env), cacheKeys.guestMenu(storeId));
+    if (result.updated) await invalidate(c.var.redis, cacheKeys.guestMenu(storeId));
     return c.json(result, 200);
   })
   .openapi(failedRoute, async (c) => {

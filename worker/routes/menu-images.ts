@@ -7,7 +7,6 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, IdParam, jsonResponse } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
 
 /**
  * Documented as multipart, read by hand (`imageOf`): zod's gate would answer a JSON body with a
@@ -94,7 +93,7 @@ export const menuImages = createRouter().openapi(uploadRoute, async (c) => {
     image,
   );
   // The menu's `image` is hidden while processing: guests must not keep the old one cached.
-  await invalidate(createRedis(c.env), cacheKeys.guestMenu(storeId));
+  await invalidate(c.var.redis, cacheKeys.guestMenu(storeId));
   return c.json(
     {
       menu_id: uploaded.menuId,

@@ -24,7 +24,7 @@ import {
   Pagination,
   pagination,
 } from '../openapi.ts';
-import { createRedis } from '../redis.ts';
+import type { Redis } from '@upstash/redis/cloudflare';
 
 /** Control characters (NUL above all, which PostgreSQL text refuses) have no place in a name. */
 const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]*$/;
@@ -151,8 +151,8 @@ const deactivateAdmin = adminSwitch(
  * A store admin was (de)activated: forget its cached account state once the change committed,
  * so its tokens are judged by the new state on their very next request.
  */
-function storeAdminChanged(env: Env, adminId: string): Promise<void> {
-  return invalidate(createRedis(env), cacheKeys.account(adminId));
+function storeAdminChanged(redis: Redis, adminId: string): Promise<void> {
+  return invalidate(redis, cacheKeys.account(adminId));
 }
 
 /** The operator's console: stores and the accounts of their admins. */
@@ -189,12 +189,12 @@ export const superadmin = createRouter()
   .openapi(activateAdmin, async (c) => {
     const { id } = c.req.valid('param');
     const admin = await setStoreAdminActive(c.var.db, id, true);
-    await storeAdminChanged(c.env, id);
+    await storeAdminChanged(c.var.redis, id);
     return c.json(admin, 200);
   })
   .openapi(deactivateAdmin, async (c) => {
     const { id } = c.req.valid('param');
     const admin = await setStoreAdminActive(c.var.db, id, false);
-    await storeAdminChanged(c.env, id);
+    await storeAdminChanged(c.var.redis, id);
     return c.json(admin, 200);
   });

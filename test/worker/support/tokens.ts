@@ -23,6 +23,7 @@ import { handleError } from '../../../worker/errors.ts';
 import app from '../../../worker/index.ts';
 import { requireRole } from '../../../worker/middleware/auth.ts';
 import { database } from '../../../worker/middleware/db.ts';
+import { redisClient } from '../../../worker/redis.ts';
 import type { ApiResponse } from './fixtures.ts';
 
 /** A client address no other test (in this run or an earlier one) has used. */
@@ -44,6 +45,7 @@ export async function callWith(
 const probeApp = new Hono<AppEnv>();
 probeApp.use(requestId());
 probeApp.use(database);
+probeApp.use(redisClient);
 for (const role of ['table', 'store_admin', 'super_admin'] as const) {
   probeApp.get(`/probe/${role}`, requireRole(role), (c) => c.json(c.var.principal));
 }
