@@ -43,20 +43,25 @@ export const cacheKeys = {
     `${query.from ?? ''}..${query.to ?? ''}:${query.page}x${query.pageSize}`,
 };
 
+/** A cache read started ahead of the route (middleware/auth `authorizedReading`). */
+export type Prefetched = { key: string; value: Promise<unknown> };
+
 /**
  * Cache-aside: the value under `key`, or `load()`'s answer, stored for `ttlSeconds` (JSON).
  * Redis failing or slow is never the caller's problem: one WARN line, and the database answers.
  * `null` and `undefined` are not stored (a miss and a stored null would look alike).
+ * `prefetched`, if it read this very key, stands for the read.
  */
 export async function cached<T>(
   redis: Redis,
   key: string,
   ttlSeconds: number,
   load: () => Promise<T>,
+  prefetched?: Prefetched,
 ): Promise<T> {
   let hit: unknown;
   try {
-    hit = await redis.get<unknown>(key);
+    hit = await (prefetched?.key === key ? prefetched.value : redis.get<unknown>(key));
   } catch (error) {
     warnUnavailable(key, error);
     return load();

@@ -1,6 +1,7 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Principal } from './auth/tokens.ts';
+import type { Prefetched } from './cache.ts';
 import type { Database } from './domain/database.ts';
 
 /** Hono's environment for this app: the Worker bindings (generated `Env`) and per-request values. */
@@ -11,6 +12,8 @@ export type AppEnv = {
     db: Database;
     /** The request's Redis client (see redis.ts). */
     redis: Redis;
+    /** The route's first cache read, started by `authorizedReading` (middleware/auth). */
+    prefetched?: Prefetched;
     /** The verified caller, set by `requireRole` (middleware/auth). */
     principal: Principal;
   };

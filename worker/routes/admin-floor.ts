@@ -13,7 +13,7 @@ import {
   cacheKeys,
   invalidating,
 } from '../cache.ts';
-import { authorized, storeOf } from '../middleware/auth.ts';
+import { authorized, authorizedReading, storeOf } from '../middleware/auth.ts';
 import {
   createRouter,
   errorResponses,
@@ -49,7 +49,7 @@ const dashboard = createRoute({
   path: '/api/admin/dashboard',
   tags: ['admin: floor'],
   summary: 'Every table with its current session, totals and newest orders',
-  ...authorized('store_admin'),
+  ...authorizedReading((admin) => cacheKeys.dashboard(storeOf(admin)), 'store_admin'),
   responses: {
     200: jsonResponse(z.object({ tables: z.array(FloorTableSchema) }), 'the floor'),
     ...errorResponses(401, 403),
@@ -151,14 +151,19 @@ const history = createRoute({
 
 /**
  * The floor: what a store admin watches and does while guests are seated. The dashboard and the
- * history pages are read through the cache; each write invalidates what it changed once its
- * transaction has committed (the domain function has returned), before answering.
+ * history pages are read through the cache (the dashboard's read starts with the caller's checks);
+ * each write invalidates the dashboard side by side with its transaction (`invalidating`) and
+ * retires the history pages it changed once it has committed, before answering.
  */
 export const adminFloor = createRouter()
   .openapi(dashboard, async (c) => {
     const storeId = storeOf(c.var.principal);
-    const tables = await cached(c.var.redis, cacheKeys.dashboard(storeId), CACHE_TTL_SECONDS, () =>
-      floorDashboard(c.var.db, storeId),
+    const tables = await cached(
+      c.var.redis,
+      cacheKeys.dashboard(storeId),
+      CACHE_TTL_SECONDS,
+      () => floorDashboard(c.var.db, storeId),
+      c.var.prefetched,
     );
     return c.json({ tables }, 200);
   })

@@ -6,7 +6,7 @@ import {
   loadGuestMenuItem,
 } from '../domain/menu-view.ts';
 import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../cache.ts';
-import { authorized, storeOf } from '../middleware/auth.ts';
+import { authorized, authorizedReading, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, IdParam, jsonResponse } from '../openapi.ts';
 
 const guestMenuRoute = createRoute({
@@ -14,7 +14,7 @@ const guestMenuRoute = createRoute({
   path: '/api/customer/menus',
   tags: ['customer'],
   summary: "The store's menu for the tablet: categories with their menus, sold-out ones included",
-  ...authorized('table'),
+  ...authorizedReading((table) => cacheKeys.guestMenu(storeOf(table)), 'table'),
   responses: {
     200: jsonResponse(
       z.object({ categories: z.array(GuestMenuCategorySchema) }).openapi('GuestMenuBook'),
@@ -39,8 +39,8 @@ const guestMenuItemRoute = createRoute({
 
 /**
  * What guests browse on the tablet: their store's menu, nothing else. The whole menu is read
- * through the cache (every tablet of the store asks for the same answer); the admin's menu
- * writes invalidate it.
+ * through the cache (every tablet of the store asks for the same answer), read side by side
+ * with the tablet's checks; the admin's menu writes invalidate it.
  */
 export const customerMenus = createRouter()
   .openapi(guestMenuRoute, async (c) => {
@@ -50,6 +50,7 @@ export const customerMenus = createRouter()
       cacheKeys.guestMenu(storeId),
       CACHE_TTL_SECONDS,
       () => loadGuestMenu(c.var.db, storeId),
+      c.var.prefetched,
     );
     return c.json({ categories }, 200);
   })

@@ -16,7 +16,7 @@ import { createRouter, errorResponses, jsonResponse } from '../openapi.ts';
  * stream; an unknown, used or expired one is a 401, like a bad token.
  */
 function streamAuth(role: Extract<Role, 'store_admin' | 'table'>) {
-  const bearer = requireRole(role);
+  const bearer = requireRole([role]);
   return createMiddleware<AppEnv>(async function authenticateStream(c, next) {
     const ticket = c.req.query('ticket');
     if (ticket === undefined || c.req.header('authorization') !== undefined) {

@@ -47,12 +47,12 @@ probeApp.use(requestId());
 probeApp.use(database);
 probeApp.use(redisClient);
 for (const role of ['table', 'store_admin', 'super_admin'] as const) {
-  probeApp.get(`/probe/${role}`, requireRole(role), (c) => c.json(c.var.principal));
+  probeApp.get(`/probe/${role}`, requireRole([role]), (c) => c.json(c.var.principal));
 }
 probeApp.onError(handleError);
 
 /**
- * Calls a test-only route guarded by `requireRole(role)` — the middleware every real route uses —
+ * Calls a test-only route guarded by `requireRole([role])` — the middleware every real route uses —
  * and answers the verified principal.
  */
 export function probe(role: Role, token?: string, overrides: Partial<Env> = {}) {
