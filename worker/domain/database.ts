@@ -1,14 +1,15 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Assume } from 'drizzle-orm/utils';
-import type * as schema from '../../db/schema.ts';
 
 /**
- * Drizzle bound to our schema, whatever PostgreSQL driver carries it: a Neon WebSocket pool in the
- * Worker (middleware/db.ts),
- * node-postgres where the same domain functions run from Node (the benchmark's baseline). The
- * domain functions take it as their first argument.
+ * Drizzle over PostgreSQL, whatever driver carries it: a Neon WebSocket pool in the Worker
+ * (middleware/db.ts), node-postgres where the same domain functions run from Node (the
+ * benchmark's baseline). The domain functions take it as their first argument. Queries are built
+ * from the tables of db/schema.ts; drizzle's relational API (`db.query`) is not used, so no schema
+ * is attached: attaching one derives its whole relational config on every `drizzle()`, i.e. on
+ * every request.
  */
-export type Database = PgDatabase<RowsResultHKT, typeof schema>;
+export type Database = PgDatabase<RowsResultHKT>;
 
 /** What `db.execute` answers on every driver we use: at least the rows. */
 interface RowsResultHKT extends PgQueryResultHKT {

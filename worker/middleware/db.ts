@@ -1,7 +1,6 @@
 import { Pool, neonConfig, type PoolClient } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import { createMiddleware } from 'hono/factory';
-import * as schema from '../../db/schema.ts';
 import type { Database } from '../domain/database.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
@@ -98,7 +97,7 @@ export function openDatabase(env: Env): { db: Database; pool: Pool } {
       JSON.stringify({ level: 'warn', msg: 'database pool error', error: error.message }),
     ),
   );
-  return { db: drizzle({ client: pool, schema }), pool };
+  return { db: drizzle({ client: pool }), pool };
 }
 
 /** Sets `c.var.db` and ends its pool once the response is sent. */
