@@ -10,6 +10,8 @@ export type AppEnv = {
   Variables: RequestIdVariables & {
     /** Drizzle over a Neon pool created for this request and closed after it (see middleware/db). */
     db: Database;
+    /** Opens the request's first database connection ahead of its first query (middleware/db). */
+    warmUpDatabase: () => Promise<void>;
     /** The request's Redis client (see redis.ts). */
     redis: Redis;
     /** The route's first cache read, started by `authorizedReading` (middleware/auth). */

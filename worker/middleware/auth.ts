@@ -7,6 +7,9 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
 import { enforceRateLimit } from './rate-limit.ts';
 
+/** Methods whose routes always reach the database. */
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /** The cache key a route reads first, for the caller `principal` (see {@link authorizedReading}). */
 export type CacheKeyOf = (principal: Principal) => string;
 
@@ -30,9 +33,12 @@ export function requireRole(roles: Role[], cacheKeyOf?: CacheKeyOf) {
     if (permitted && cacheKeyOf) c.set('prefetched', prefetch(c.var.redis, cacheKeyOf(principal)));
     // The rate limit and the account check are independent reads (Redis, and Redis or the
     // database): one round trip instead of two. The outcome is decided in a fixed order.
+    // A write will need the database: its connection opens meanwhile (for a verified token
+    // only, so that anonymous traffic never costs one).
     const [limit, account] = await Promise.allSettled([
       enforceRateLimit(c, principal),
       permitted ? assertAccountActive(c.var.db, principal, c.var.redis) : undefined,
+      permitted && WRITES.has(c.req.method) ? c.var.warmUpDatabase() : undefined,
     ]);
     if (limit.status === 'rejected') throw limit.reason;
     if (!permitted) throw new ApiError(403, 'FORBIDDEN', '권한이 없습니다.');

@@ -41,6 +41,18 @@ class RetryingPool extends Pool {
     );
   }
 
+  /**
+   * Opens one connection ahead of the first query and leaves it idle in the pool, where that
+   * query finds it. One attempt, no error: if it fails, the query's own connect retries and
+   * reports.
+   */
+  async warmUp(): Promise<void> {
+    await super.connect().then(
+      (client) => client.release(),
+      () => undefined,
+    );
+  }
+
   async #connectWithRetry(): Promise<PoolClient> {
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -87,7 +99,7 @@ function configureNeon(proxy: string): void {
  * Opens a pool for one request. Workers forbid sharing I/O objects across requests, so each
  * request gets its own pool (connections open lazily on the first query).
  */
-export function openDatabase(env: Env): { db: Database; pool: Pool } {
+export function openDatabase(env: Env): { db: Database; pool: RetryingPool } {
   configureNeon(env.NEON_WS_PROXY);
   const pool = new RetryingPool({ connectionString: env.DATABASE_URL, max: 4 });
   // An idle connection that drops emits 'error' on the pool; unheard, it would crash the isolate.
@@ -100,10 +112,14 @@ export function openDatabase(env: Env): { db: Database; pool: Pool } {
   return { db: drizzle({ client: pool }), pool };
 }
 
-/** Sets `c.var.db` and ends its pool once the response is sent. */
+/**
+ * Sets `c.var.db` (and `c.var.warmUpDatabase`, see `requireRole`) and ends its pool once the
+ * response is sent.
+ */
 export const database = createMiddleware<AppEnv>(async function database(c, next) {
   const { db, pool } = openDatabase(c.env);
   c.set('db', db);
+  c.set('warmUpDatabase', () => pool.warmUp());
   try {
     await next();
   } finally {
