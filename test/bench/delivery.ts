@@ -5,6 +5,7 @@
  * Each order's clock starts when its POST is sent and stops when a stream receives its
  * `order.created`; "first" is the first stream to get it, "all" the last of all the streams.
  */
+import { setTimeout } from 'node:timers/promises';
 import { listen, type Listener } from '../support/event-stream.ts';
 import { apiClient } from '../support/http.ts';
 import { latencySummary } from './stats.ts';
@@ -17,6 +18,12 @@ export type DeliveryRun = {
   menuId: string;
   streams: number;
   orders: number;
+  /**
+   * Orders per second, sent on a fixed schedule whether or not earlier ones were answered (an
+   * open loop, as independent tablets are). Without it, each order is sent when the previous one
+   * was answered: the store's maximum rate, which measures saturation rather than latency.
+   */
+  ratePerSecond?: number;
 };
 
 export async function measureDelivery(run: DeliveryRun) {
@@ -36,13 +43,24 @@ export async function measureDelivery(run: DeliveryRun) {
     for (const s of streams) s.received.length = 0;
 
     const sentAt = new Map<string, number>();
-    const started = performance.now();
-    for (let i = 0; i < run.orders; i += 1) {
+    const place = async (i: number) => {
       const t0 = performance.now();
       const res = await order(run.tablets[i % run.tablets.length]!);
       if (res.status !== 201)
         throw new Error(`order ${i}: ${res.status} ${JSON.stringify(res.body)}`);
       sentAt.set(res.body.id, t0);
+    };
+    const started = performance.now();
+    if (run.ratePerSecond === undefined) {
+      for (let i = 0; i < run.orders; i += 1) await place(i);
+    } else {
+      const gapMs = 1000 / run.ratePerSecond;
+      await Promise.all(
+        Array.from({ length: run.orders }, async (_, i) => {
+          await setTimeout(started + i * gapMs - performance.now());
+          await place(i);
+        }),
+      );
     }
     const elapsed = performance.now() - started;
     await receivedEverywhere(streams, [...sentAt.keys()], 120_000);
@@ -59,6 +77,7 @@ export async function measureDelivery(run: DeliveryRun) {
     return {
       streams: run.streams,
       orders: run.orders,
+      rate_per_s: run.ratePerSecond ?? 'back to back',
       orders_per_s: Math.round((run.orders / elapsed) * 1000),
       first_stream_ms: latencySummary(first),
       all_streams_ms: latencySummary(all),
@@ -86,7 +105,7 @@ async function receivedEverywhere(streams: Listener[], orderIds: string[], timeo
   while (missing()) {
     if (Date.now() > deadline)
       throw new Error(`orders not delivered to every stream in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await setTimeout(50);
   }
 }
 
@@ -103,7 +122,7 @@ async function openStreams(url: string, token: string, count: number): Promise<L
         return listener;
       } catch {
         listener.close();
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await setTimeout(200);
       }
     }
   };

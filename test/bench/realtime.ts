@@ -2,7 +2,8 @@
  * `npm run bench:realtime`: order-POST → SSE receipt latency with 1, 100 and 1,000 admin streams
  * open on the demo store (measureDelivery). Prints a table and writes
  * test/bench/results/realtime-<date>.json.
- * Environment: BENCH_ORDERS (default 500), BENCH_STREAMS (default "1,100,1000").
+ * Environment: BENCH_ORDERS (default 500), BENCH_STREAMS (default "1,100,1000"), BENCH_RATE
+ * (orders a second on a fixed schedule; default: each sent when the previous one was answered).
  */
 import { DEMO_STORE_ID } from '../../db/seed.ts';
 import { apiClient } from '../support/http.ts';
@@ -12,6 +13,7 @@ import { writeResults } from './results.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 500);
 const STREAM_COUNTS = (process.env.BENCH_STREAMS ?? '1,100,1000').split(',').map(Number);
+const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 
 // One admin token opens up to 1,000 streams: lift the per-user rate limit for this stack.
 const stack = await startStack({ vars: { RATE_LIMIT_PER_MINUTE: '1000000' } });
@@ -48,6 +50,7 @@ try {
       menuId,
       streams,
       orders: ORDERS,
+      ratePerSecond: RATE,
     });
     results.push(result);
     console.log(`streams=${streams} done`);
@@ -58,6 +61,7 @@ try {
     results.map((r) => ({
       streams: r.streams,
       orders: r.orders,
+      rate: r.rate_per_s,
       'orders/s': r.orders_per_s,
       'first p50': r.first_stream_ms.p50,
       'first p95': r.first_stream_ms.p95,
