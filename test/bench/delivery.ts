@@ -57,7 +57,7 @@ export async function measureDelivery(run: DeliveryRun) {
       const gapMs = 1000 / run.ratePerSecond;
       await Promise.all(
         Array.from({ length: run.orders }, async (_, i) => {
-          await setTimeout(started + i * gapMs - performance.now());
+          await setTimeout(Math.max(0, started + i * gapMs - performance.now()));
           await place(i);
         }),
       );
