@@ -54,8 +54,14 @@ export async function loadOrders(
   return rows.map((row) => toOrderView(row, itemsByOrder.get(row.id) ?? []));
 }
 
-/** The API shape of an order row and its item rows (items in the order the guest entered them). */
-export function toOrderView(order: Order, items: OrderItem[]): OrderView {
+/** What the API shows of an order's line: its row without ids. */
+type LineRow = Pick<
+  OrderItem,
+  'position' | 'menuId' | 'menuName' | 'quantity' | 'unitPrice' | 'subtotal'
+>;
+
+/** The API shape of an order row and its lines (in the order the guest entered them). */
+export function toOrderView(order: Order, items: LineRow[]): OrderView {
   return {
     id: order.id,
     order_number: order.orderNumber,

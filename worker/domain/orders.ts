@@ -60,28 +60,10 @@ export async function createOrder(
     }
     const snapshot = await snapshotLines(tx, input.storeId, lines);
     const sessionId = await joinOrOpenSession(tx, input.storeId, input.tableId);
-    // Last before the inserts: the counter row stays locked until commit and serialises the
+    // Last before the event: the counter row stays locked until commit and serialises the
     // store's orders, so it is held as briefly as possible.
-    const { businessDate, orderNumber } = await nextOrderNumber(tx, input.storeId);
-    const [order] = await tx
-      .insert(orders)
-      .values({
-        storeId: input.storeId,
-        tableId: input.tableId,
-        tableSessionId: sessionId,
-        orderNumber,
-        businessDate,
-        totalAmount: snapshot.reduce((sum, line) => sum + line.subtotal, 0),
-        // The time the number was taken (not the transaction's start), so that "newest first"
-        // and the order numbers of a day agree even for orders that raced.
-        createdAt: sql`clock_timestamp()`,
-      })
-      .returning();
-    const items = await tx
-      .insert(orderItems)
-      .values(snapshot.map((line, position) => ({ ...line, orderId: order!.id, position })))
-      .returning();
-    const view = toOrderView(order!, items);
+    const { order, items } = await insertOrder(tx, { ...input, sessionId, snapshot });
+    const view = toOrderView(order, items);
     await recordEvent(tx, {
       type: 'order.created',
       storeId: input.storeId,
@@ -173,20 +155,56 @@ async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: stri
 }
 
 /**
- * The store's next order number on its business day, the date in the store's own timezone. The
- * upsert locks the day's counter row until commit: numbers are sequential and gap-free.
+ * Writes the order and its lines, numbered, in one statement: the store's next order number on
+ * its business day (the date in the store's own timezone; the upsert locks the day's counter row
+ * until commit, so numbers are sequential and gap-free), the order with that number, its lines.
  */
-async function nextOrderNumber(tx: Transaction, storeId: string) {
-  const { rows } = await tx.execute<{ business_date: string; last_number: number }>(sql`
-    insert into ${orderNumberCounters} (store_id, business_date, last_number)
-    select ${stores.id}, (now() at time zone ${stores.timezone})::date, 1
-    from ${stores} where ${stores.id} = ${storeId}
-    on conflict (store_id, business_date)
-    do update set last_number = ${orderNumberCounters}.last_number + 1
-    returning business_date::text as business_date, last_number`);
-  const counter = rows[0];
-  if (!counter) throw new Error(`store ${storeId} not found while numbering an order`);
-  return { businessDate: counter.business_date, orderNumber: Number(counter.last_number) };
+async function insertOrder(
+  tx: Transaction,
+  input: PlaceOrder & { sessionId: string; snapshot: Awaited<ReturnType<typeof snapshotLines>> },
+) {
+  const orderId = crypto.randomUUID();
+  const counter = tx.$with('counter').as(
+    tx
+      .insert(orderNumberCounters)
+      .values({
+        storeId: input.storeId,
+        businessDate: sql`(select (now() at time zone ${stores.timezone})::date
+          from ${stores} where ${stores.id} = ${input.storeId})`,
+        lastNumber: 1,
+      })
+      .onConflictDoUpdate({
+        target: [orderNumberCounters.storeId, orderNumberCounters.businessDate],
+        set: { lastNumber: sql`${orderNumberCounters.lastNumber} + 1` },
+      })
+      .returning({
+        businessDate: orderNumberCounters.businessDate,
+        lastNumber: orderNumberCounters.lastNumber,
+      }),
+  );
+  const placed = tx.$with('placed').as(
+    tx
+      .insert(orders)
+      .values({
+        id: orderId,
+        storeId: input.storeId,
+        tableId: input.tableId,
+        tableSessionId: input.sessionId,
+        orderNumber: sql`(select ${counter.lastNumber} from ${counter})`,
+        businessDate: sql`(select ${counter.businessDate} from ${counter})`,
+        totalAmount: input.snapshot.reduce((sum, line) => sum + line.subtotal, 0),
+        // The time the number was taken (not the transaction's start), so that "newest first"
+        // and the order numbers of a day agree even for orders that raced.
+        createdAt: sql`clock_timestamp()`,
+      })
+      .returning(),
+  );
+  const items = input.snapshot.map((line, position) => ({ ...line, orderId, position }));
+  // Checked against the order at the end of the statement, once `placed` has written it.
+  const lines = tx.$with('lines').as(tx.insert(orderItems).values(items));
+  const [order] = await tx.with(counter, placed, lines).select().from(placed);
+  if (!order) throw new Error(`order ${orderId} was not written`);
+  return { order, items };
 }
 
 /**
