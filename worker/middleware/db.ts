@@ -103,12 +103,14 @@ export function openDatabase(env: Env): { db: Database; pool: RetryingPool } {
   configureNeon(env.NEON_WS_PROXY);
   const pool = new RetryingPool({ connectionString: env.DATABASE_URL, max: 4 });
   // An idle connection that drops emits 'error' on the pool; unheard, it would crash the isolate.
-  // The query that needs the connection fails on its own and is answered there.
-  pool.on('error', (error: Error) =>
+  // The query that needs the connection fails on its own and is answered there. Once the pool is
+  // ending (the response is sent), its connections going away is the expected end, not news.
+  pool.on('error', (error: Error) => {
+    if (pool.ending) return;
     console.warn(
       JSON.stringify({ level: 'warn', msg: 'database pool error', error: error.message }),
-    ),
-  );
+    );
+  });
   return { db: drizzle({ client: pool }), pool };
 }
 
