@@ -410,6 +410,27 @@ describe('error answers never show internals', () => {
     expect(text).not.toMatch(internals);
   });
 
+  it('say only "unavailable" when a write cannot reach the database, though the checks passed', async () => {
+    // The account comes from the cache, so the checks pass while the connection opened beside
+    // them (and the transaction's own, retried) fail: 503, not 500, and no order.
+    const { table, stew } = await diningRoom();
+    expect((await call('GET', '/api/customer/menus', { token: table.token })).response.status).toBe(
+      200,
+    );
+    const { response, text } = await call('POST', '/api/customer/orders', {
+      token: table.token,
+      body: JSON.stringify({ items: [{ menu_id: stew.id, quantity: 1 }] }),
+      overrides: { NEON_WS_PROXY: '127.0.0.1:1/v1' },
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expectEnvelope(text, 'SERVICE_UNAVAILABLE');
+    const orders = await withDb((db) =>
+      db.select().from(schema.orders).where(eq(schema.orders.tableId, table.id)),
+    );
+    expect(orders).toEqual([]);
+  });
+
   it('say only "unavailable" when the database refuses us (no server message leaks)', async () => {
     const store = await newStore();
     const url = new URL(env.DATABASE_URL);

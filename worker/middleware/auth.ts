@@ -7,7 +7,10 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
 import { enforceRateLimit } from './rate-limit.ts';
 
-/** Methods whose routes always reach the database. */
+/**
+ * Methods whose routes reach the database: every write but `POST /api/admin/stream-ticket`
+ * (tickets live in the store's hub), which so opens one connection it does not use.
+ */
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The cache key a route reads first, for the caller `principal` (see {@link authorizedReading}). */
