@@ -57,6 +57,8 @@ type UseCase = {
   samples?: number;
   worker: (index: number) => Promise<unknown>;
   baseline?: (index: number) => Promise<unknown>;
+  /** Untimed: what the use case needs on the emptied floor before each side runs. */
+  setUp?: () => Promise<unknown>;
   /** Untimed work before each sequential request (both sides), e.g. deleting a cache key. */
   prepare?: (index: number) => Promise<unknown>;
   /** Whether a concurrent phase measures requests per second. */
@@ -151,6 +153,14 @@ try {
   // Each history request asks for a page nobody asked for before (table, 30-day window, page
   // number), so that the Worker's cache never answers it: this measures the query.
   let historyRequests = 0;
+  /** A busy evening: three orders on every table. */
+  const busyFloor = async () => {
+    for (let index = 0; index < store.tables.length * 3; index += 1) await placeDirectly(index);
+    // The Worker's floor writes of the previous use case left the invalidation marker, which
+    // refuses fills for 15 s: remove it, so that the warm-up fills the cache.
+    await redis.del(cacheKeys.dashboard(store.storeId));
+  };
+
   const historyQuery = () => {
     const n = historyRequests++;
     const day = (offset: number) =>
@@ -211,6 +221,7 @@ try {
     },
     {
       name: 'status change',
+      setUp: () => stockMoves(Math.ceil((SAMPLES + 1) / 3)),
       worker: (i) => {
         const move = moveAt(i);
         return call('PATCH', `/api/admin/orders/${move.orderId}/status`, admin, {
@@ -225,12 +236,14 @@ try {
     },
     {
       name: 'dashboard (cached)',
+      setUp: busyFloor,
       worker: () => call('GET', '/api/admin/dashboard', admin).then(expectStatus(200)),
       baseline: () => floorDashboard(db, store.storeId),
       throughput: true,
     },
     {
       name: 'dashboard (cache miss)',
+      setUp: busyFloor,
       prepare: () => redis.del(cacheKeys.dashboard(store.storeId)),
       worker: () => call('GET', '/api/admin/dashboard', admin).then(expectStatus(200)),
       baseline: () => floorDashboard(db, store.storeId),
@@ -305,16 +318,7 @@ try {
   /** Fresh state for a use case, before each side runs (untimed). */
   const setUp = async (useCase: UseCase) => {
     await clearFloor();
-    if (useCase.name === 'status change') {
-      await stockMoves(Math.ceil((SAMPLES + 1) / 3));
-    }
-    if (useCase.name.startsWith('dashboard')) {
-      // A busy evening: three orders on every table.
-      for (let index = 0; index < store.tables.length * 3; index += 1) await placeDirectly(index);
-      // The Worker's floor writes of the previous use case left the invalidation marker, which
-      // refuses fills for 15 s: remove it, so that the warm-up fills the cache.
-      await redis.del(cacheKeys.dashboard(store.storeId));
-    }
+    await useCase.setUp?.();
     await settle();
   };
 
