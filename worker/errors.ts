@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { loggableQueryError } from '../db/query-errors.ts';
 import { ApiError } from './api-error.ts';
 import type { AppEnv } from './env.ts';
 
@@ -66,6 +67,7 @@ function apiErrorIn(err: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** One ERROR line; a failed query is logged by its shape and SQLSTATE, never its values. */
 function logError(c: Context<AppEnv>, err: Error): void {
   console.error(
     JSON.stringify({
@@ -74,7 +76,7 @@ function logError(c: Context<AppEnv>, err: Error): void {
       request_id: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
-      error: {
+      error: loggableQueryError(err) ?? {
         name: err.name,
         message: err.message,
         cause: String(err.cause ?? ''),

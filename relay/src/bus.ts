@@ -91,6 +91,13 @@ export interface BusOptions {
   log: Logger;
   /** Shown by `rabbitmqctl list_connections client_properties`. */
   connectionName?: string;
+  /**
+   * AMQP heartbeat in seconds (AMQP_HEARTBEAT_SECONDS). The client drops a connection on which
+   * nothing arrived for that long and the session reconnects: a broker that vanished without a
+   * close (a dropped route, a stalled proxy) would otherwise hold the relay for good.
+   * Default {@link DEFAULT_HEARTBEAT_SECONDS}.
+   */
+  heartbeatSeconds?: number;
   /** First wait before reconnecting; doubles up to 30 s. */
   reconnectIntervalMs?: number;
   /** How long a publish may wait for the broker's confirm. */
@@ -99,6 +106,8 @@ export interface BusOptions {
   onConnected?: () => void;
 }
 
+/** Heartbeat when none is configured: a dead connection is noticed within 15 s. */
+export const DEFAULT_HEARTBEAT_SECONDS = 15;
 const MAX_RECONNECT_INTERVAL_MS = 30_000;
 const JSON_CONTENT_TYPE = 'application/json';
 
@@ -140,6 +149,7 @@ export class Bus {
       try {
         this.#session = await AMQPSession.connect(this.#options.url, {
           name: this.#options.connectionName,
+          heartbeat: this.#options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
           reconnectInterval: baseMs,
           maxReconnectInterval: MAX_RECONNECT_INTERVAL_MS,
           logger: libraryLogger(this.#log),

@@ -1,10 +1,22 @@
 import { z } from 'zod';
+import { DEFAULT_HEARTBEAT_SECONDS } from './bus.ts';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 const schema = z.object({
   DATABASE_URL: z.url().default('postgres://root@127.0.0.1:5432/table_order'),
   AMQP_URL: z.url().default('amqp://guest:guest@127.0.0.1:5672'),
+  /**
+   * AMQP heartbeat in seconds: a broker connection silent for this long is dropped and reopened
+   * (the broker may ask for less). Never 0: without heartbeats a connection that dies without a
+   * close is noticed only by the backlog.
+   */
+  AMQP_HEARTBEAT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(DEFAULT_HEARTBEAT_SECONDS),
   WORKER_URL: z.url().default('http://127.0.0.1:8787'),
   RELAY_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   RELAY_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8788),

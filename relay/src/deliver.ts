@@ -1,7 +1,11 @@
 /**
  * Hub delivery: consumes `<ns>.hub-delivery` and POSTs each event, signed, to the Worker's
- * `/internal/events`, which hands it to the store's StoreHub. A 2xx acks the message; anything
- * else waits a backoff that grows with the broker's `x-delivery-count` and requeues it, so the
+ * `/internal/events`, which hands it to the store's StoreHub. A 2xx acks the message. A refusal
+ * for good (a 4xx but 408 and 429: a body it cannot read, a signature it will not take, a body
+ * too large) is dead-lettered at once: the same bytes would be refused on every attempt, and the
+ * full backoff would only hold up the store's later events behind it. The dead-letter queue keeps
+ * it for an operator to move back once the cause is fixed. Anything else (5xx, 408, 429, no
+ * answer) waits a backoff that grows with the broker's `x-delivery-count` and is requeued, so the
  * broker dead-letters it once the delivery limit is reached.
  *
  * Up to `prefetch` events are in hand at once, but one store's events go to its hub one after
@@ -9,7 +13,7 @@
  */
 import type { AMQPMessage } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
-import { pause, retryDelay } from './backoff.ts';
+import { pause, refusedForGood, retryDelay } from './backoff.ts';
 import type { Bus } from './bus.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { QueueConsumer } from './queue-consumer.ts';
@@ -98,18 +102,22 @@ export class HubDelivery {
       });
       return;
     }
-    const finalAttempt = attempt >= this.#options.maxAttempts;
+    const refused = refusedForGood(outcome.status);
+    const finalAttempt = refused || attempt >= this.#options.maxAttempts;
     metrics?.deliveryFailures.inc();
     if (finalAttempt) metrics?.deadLettered.inc();
     const retryInMs = finalAttempt ? 0 : retryDelay(previousDeliveries, this.#options.retryBaseMs);
     this.#log[finalAttempt ? 'error' : 'warn'](
       { eventId, status: outcome.status, err: outcome.error, attempt, retryInMs },
-      finalAttempt
-        ? 'hub delivery failed for the last time; the broker dead-letters it'
-        : 'hub delivery failed',
+      refused
+        ? 'hub refused the delivery; dead-lettered without retrying'
+        : finalAttempt
+          ? 'hub delivery failed for the last time; the broker dead-letters it'
+          : 'hub delivery failed',
     );
     await pause(retryInMs, this.#consumer.stopping);
-    await message.nack(true).catch(() => {}); // a dead channel requeues it just the same
+    // Not requeued, the broker dead-letters it now; a dead channel requeues it just the same.
+    await message.nack(!refused).catch(() => {});
   }
 
   async #post(body: string): Promise<Outcome> {

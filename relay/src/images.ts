@@ -9,12 +9,14 @@
  * - the Worker did not answer 2xx (or not in time): the job waits a backoff that grows with the
  *   broker's `x-delivery-count` and is requeued, and the broker dead-letters it after the bounded
  *   attempts. Variant keys are content-addressed, so a job run twice stores the same objects.
+ *   A refusal for good (a 4xx but 408 and 429, see `refusedForGood`) would come back on every
+ *   attempt, so the job is reported failed and dead-lettered at once instead.
  */
 import { createHash } from 'node:crypto';
 import type { AMQPMessage } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { pause, retryDelay } from './backoff.ts';
+import { pause, refusedForGood, retryDelay } from './backoff.ts';
 import type { Bus } from './bus.ts';
 import { UndecodableImageError, makeVariants } from './image-variants.ts';
 import type { RelayMetrics } from './metrics.ts';
@@ -122,13 +124,14 @@ export class ImageWorker {
       return;
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
-      const finalAttempt = attempt >= this.#options.maxAttempts;
+      const failure = error instanceof WorkerCallFailed ? error : undefined;
+      const refused = refusedForGood(failure?.status);
+      const finalAttempt = refused || attempt >= this.#options.maxAttempts;
       this.#options.metrics?.imageJobDuration.observe(durationMs / 1000);
       if (finalAttempt) this.#options.metrics?.imageJobsFailed.inc();
       const retryInMs = finalAttempt
         ? 0
         : retryDelay(previousDeliveries, this.#options.retryBaseMs);
-      const failure = error instanceof WorkerCallFailed ? error : undefined;
       this.#log[finalAttempt ? 'error' : 'warn'](
         {
           ...context,
@@ -139,16 +142,22 @@ export class ImageWorker {
           retryInMs,
           durationMs,
         },
-        finalAttempt
-          ? 'image job failed for the last time; the broker dead-letters it'
-          : 'image job failed',
+        refused
+          ? 'image job refused by the Worker; dead-lettered without retrying'
+          : finalAttempt
+            ? 'image job failed for the last time; the broker dead-letters it'
+            : 'image job failed',
       );
       // Left as is, the menu would show "processing" for good; tell the Worker if it listens.
       if (finalAttempt) {
-        await this.#reportFailed(job, `gave up after ${attempt} attempts`).catch(() => {});
+        const reason = refused
+          ? `refused by the Worker: ${failure!.message}`
+          : `gave up after ${attempt} attempts`;
+        await this.#reportFailed(job, reason).catch(() => {});
       }
       await pause(retryInMs, this.#consumer.stopping);
-      await message.nack(true).catch(() => {}); // a dead channel requeues it just the same
+      // Not requeued, the broker dead-letters it now; a dead channel requeues it just the same.
+      await message.nack(!refused).catch(() => {});
     }
   }
 

@@ -39,6 +39,7 @@ pool.on('error', (error) => log.warn({ err: error }, 'idle database connection l
 
 const bus = new Bus({
   url: config.AMQP_URL,
+  heartbeatSeconds: config.AMQP_HEARTBEAT_SECONDS,
   namespace: config.RELAY_NAMESPACE,
   maxDeliveryAttempts: config.DELIVERY_MAX_ATTEMPTS,
   connectionName: `table-order-relay ${config.RELAY_NAMESPACE} ${hostname()}:${process.pid}`,

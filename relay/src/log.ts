@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { pino, type Level, type Logger } from 'pino';
+import { loggableQueryError } from '../../db/query-errors.ts';
 
 /** Where the relay also keeps its log: a file, rotated by size. */
 export interface LogFileOptions {
@@ -13,21 +14,32 @@ export interface LogFileOptions {
 /**
  * The relay's logger: JSON lines on stdout at `level` and, with `file`, the same lines at INFO and
  * above in a size-rotated file (for hosts without a log collector). Writes are synchronous, so a
- * line logged just before `process.exit` is not lost.
+ * line logged just before `process.exit` is not lost. A failed query's data never reaches it.
  */
 export function createLogger(level: string, file?: LogFileOptions): Logger {
   const base = { service: 'relay' };
-  if (file === undefined) return pino({ level, base });
+  const serializers = { err: serializeError };
+  if (file === undefined) return pino({ level, base, serializers });
   const stdoutLevel = level as Level;
   const fileLevel: Level = 'info';
   const lowest = pino.levels.values[stdoutLevel]! < pino.levels.values.info! ? stdoutLevel : 'info';
   return pino(
-    { level: lowest, base },
+    { level: lowest, base, serializers },
     pino.multistream([
       { level: stdoutLevel, stream: pino.destination({ dest: 1, sync: true }) },
       { level: fileLevel, stream: new RotatingFile(file) },
     ]),
   );
+}
+
+/**
+ * `err` as pino writes it, except a failed query: that is logged by its shape and SQLSTATE, never
+ * the data PostgreSQL quotes in its message and detail (see db/query-errors.ts).
+ */
+function serializeError(error: unknown): unknown {
+  const query = loggableQueryError(error);
+  if (query) return { type: (error as Error).constructor.name, ...query };
+  return pino.stdSerializers.err(error as Error); // anything not an error passes as it is
 }
 
 /** An append-only file that rotates itself once a line would take it past `maxBytes`. */

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Bus, topologyNames, type EventEnvelope } from '../../relay/src/bus.ts';
 import { HubDelivery } from '../../relay/src/deliver.ts';
+import { relayMetrics } from '../../relay/src/metrics.ts';
 import {
   capturedLogger,
   connectBroker,
@@ -49,6 +50,7 @@ async function startDelivery(options: { timeoutMs?: number } = {}) {
   const namespace = randomNamespace();
   namespaces.push(namespace);
   const logs = capturedLogger();
+  const metrics = relayMetrics();
   const bus = new Bus({
     url: testServices().amqpUrl,
     namespace,
@@ -65,6 +67,7 @@ async function startDelivery(options: { timeoutMs?: number } = {}) {
     timeoutMs: options.timeoutMs ?? 2_000,
     retryBaseMs: RETRY_BASE_MS,
     log: logs.log,
+    metrics,
   });
   await delivery.start();
   let stopped = false;
@@ -75,7 +78,7 @@ async function startDelivery(options: { timeoutMs?: number } = {}) {
     await bus.stop();
   };
   cleanups.push(stop);
-  return { namespace, bus, names: topologyNames(namespace), logs, stop };
+  return { namespace, bus, names: topologyNames(namespace), logs, metrics, stop };
 }
 
 let nextId = 1;
@@ -145,6 +148,9 @@ describe('delivering an event to the store hub', () => {
     await expect.poll(() => hub.received.length).toBe(4);
     expect(hub.received.every((post) => post.body === JSON.stringify(event))).toBe(true);
     expect(hub.received.every((post) => signatureIsValid(secret, post))).toBe(true);
+    // Signed afresh each time: the Worker refuses a signature it has seen as a replay.
+    const signatures = new Set(hub.received.map((post) => post.headers['x-relay-signature']));
+    expect(signatures.size).toBe(4);
     const failures = relay.logs.lines().filter((line) => line.msg === 'hub delivery failed');
     expect(failures.map((line) => [line.eventId, line.status, line.attempt])).toEqual([
       [String(event.id), 500, 1],
@@ -190,4 +196,46 @@ describe('delivering an event to the store hub', () => {
     expect(hub.received).toHaveLength(MAX_ATTEMPTS);
     expect(await readyMessages(broker.channel, relay.names.hubDelivery)).toBe(0);
   });
+});
+
+describe('a delivery the hub refuses for good', () => {
+  it.each([400, 401, 413])(
+    'dead-letters the event after one POST when the hub answers %i, logged and counted',
+    async (status) => {
+      const relay = await startDelivery();
+      hub.answer(() => status);
+      const event = envelope();
+      await relay.bus.publish(event);
+
+      await expect.poll(() => readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(1);
+      // In the dead-letter queue it is out of the delivery queue: no retry can follow.
+      expect(hub.received).toHaveLength(1);
+      const dead = await broker.channel.basicGet(relay.names.hubDeliveryDead, { noAck: true });
+      expect(dead!.bodyString()).toBe(JSON.stringify(event));
+      expect(dead!.properties.headers?.['x-first-death-reason']).toBe('rejected');
+      const logged = relay.logs.lines().filter((line) => line.eventId === String(event.id));
+      expect(logged).toMatchObject([
+        { level: 50, msg: 'hub refused the delivery; dead-lettered without retrying', status },
+      ]);
+      expect(relay.metrics.deliveryFailures.value).toBe(1);
+      expect(relay.metrics.deadLettered.value).toBe(1);
+      expect(relay.metrics.eventsDelivered.value).toBe(0);
+    },
+  );
+
+  it.each([408, 429])(
+    'retries when the hub answers %i (come back later) and acks once it takes the event',
+    async (status) => {
+      const relay = await startDelivery();
+      hub.answer((_post, index) => (index === 0 ? status : 200));
+      await relay.bus.publish(envelope());
+
+      await expect.poll(() => relay.metrics.eventsDelivered.value).toBe(1);
+      expect(hub.received).toHaveLength(2);
+      await relay.stop();
+      expect(await readyMessages(broker.channel, relay.names.hubDelivery)).toBe(0);
+      expect(await readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(0);
+      expect(relay.metrics.deadLettered.value).toBe(0);
+    },
+  );
 });

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Bus, topologyNames, type EventEnvelope } from '../../relay/src/bus.ts';
 import { ImageWorker } from '../../relay/src/images.ts';
+import { relayMetrics } from '../../relay/src/metrics.ts';
 import {
   imageUploaded,
   noisyJpeg,
@@ -60,6 +61,7 @@ async function startImageWorker() {
   const namespace = randomNamespace();
   namespaces.push(namespace);
   const logs = capturedLogger();
+  const metrics = relayMetrics();
   const bus = new Bus({
     url: testServices().amqpUrl,
     namespace,
@@ -77,6 +79,7 @@ async function startImageWorker() {
     retryBaseMs: RETRY_BASE_MS,
     maxInputPixels: MAX_INPUT_PIXELS,
     log: logs.log,
+    metrics,
   });
   await images.start();
   let stopped = false;
@@ -94,7 +97,7 @@ async function startImageWorker() {
   const queuesAreEmpty = async () =>
     (await readyMessages(broker.channel, names.imageJobs)) === 0 &&
     (await readyMessages(broker.channel, names.imageJobsDead)) === 0;
-  return { bus, names, logs, stop, done, queuesAreEmpty };
+  return { bus, names, logs, metrics, stop, done, queuesAreEmpty };
 }
 
 /** Puts the original in the stand-in's store (as the upload did) and announces it. */
@@ -262,6 +265,11 @@ describe('when the Worker stumbles', () => {
     ]);
     expect(relay.done()).toMatchObject([{ outcome: 'ready', attempt: 3 }]);
     expect(worker.objects.has(`${job.prefix}/thumb.webp`)).toBe(true);
+    // Signed afresh each time: the Worker refuses a signature it has seen as a replay.
+    const thumbnailCalls = worker.requests('PUT', '/thumb.webp');
+    expect(thumbnailCalls).toHaveLength(3);
+    const signatures = new Set(thumbnailCalls.map((call) => call.headers['x-relay-signature']));
+    expect(signatures.size).toBe(3);
     await relay.stop();
     expect(reportsOf('image-ready')).toHaveLength(1);
     expect(await relay.queuesAreEmpty()).toBe(true);
@@ -283,4 +291,40 @@ describe('when the Worker stumbles', () => {
     // The hub delivery's dead letters are kept apart.
     expect(await readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(0);
   });
+});
+
+describe('when the Worker refuses a call for good', () => {
+  it.each([400, 401, 413])(
+    'gives the job up at once on %i: reports it failed, dead-letters it, logs and counts it',
+    async (status) => {
+      const relay = await startImageWorker();
+      worker.answer((request) => (request.path.endsWith('/image-ready') ? status : 200));
+      const job = await upload(relay, await sidewaysJpeg(), 'image/jpeg');
+
+      await expect.poll(() => readyMessages(broker.channel, relay.names.imageJobsDead)).toBe(1);
+      // In the dead-letter queue it is out of the job queue: no retry can follow.
+      expect(worker.requests('GET')).toHaveLength(1);
+      expect(worker.requests('PUT')).toHaveLength(2);
+      expect(reportsOf('image-ready')).toHaveLength(1);
+      expect(reportsOf('image-failed').map((report) => JSON.parse(report.body))).toEqual([
+        {
+          store_id: job.storeId,
+          original_key: job.originalKey,
+          reason: `refused by the Worker: report ready: answered ${status}`,
+        },
+      ]);
+      const dead = await broker.channel.basicGet(relay.names.imageJobsDead, { noAck: true });
+      expect(dead!.properties.headers?.['x-first-death-reason']).toBe('rejected');
+      expect(relay.logs.lines().filter((line) => line.menuId === job.menuId)).toMatchObject([
+        {
+          level: 50,
+          msg: 'image job refused by the Worker; dead-lettered without retrying',
+          step: 'report ready',
+          status,
+          attempt: 1,
+        },
+      ]);
+      expect(relay.metrics.imageJobsFailed.value).toBe(1);
+    },
+  );
 });

@@ -1,8 +1,8 @@
 /**
  * The relay as it runs in production: `node relay/src/index.ts` with its environment, against the
  * real database and broker, delivering to a stand-in for the Worker's internal endpoint. Covers
- * boot and configuration, the whole outbox → broker → hub path, a dropped broker connection,
- * SIGKILL mid-stream and a graceful SIGTERM.
+ * boot and configuration, the whole outbox → broker → hub path, a dropped broker connection, a
+ * broker that falls silent, SIGKILL mid-stream, a graceful SIGTERM and what a database error logs.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +11,7 @@ import {
   createScratchDatabase,
 } from '../support/db-fixtures.ts';
 import {
+  brokerHeartbeats,
   closeBrokerConnections,
   connectBroker,
   deleteTopology,
@@ -20,6 +21,7 @@ import {
   randomSecret,
   signatureIsValid,
   spawnRelay,
+  startBrokerProxy,
   startWorkerStandIn,
   tapEvents,
   type SpawnedRelay,
@@ -125,14 +127,14 @@ describe('the relay process', () => {
 
   it('refuses to start with a bad configuration, naming the variable', async () => {
     const relay = startRelay(relayEnv({ RELAY_HTTP_PORT: 'not-a-port' }));
-    expect(await relay.exited).not.toBe(0);
+    expect(await relay.exited).toBe(1);
     expect(relay.output()).toContain('RELAY_HTTP_PORT');
   });
 
   it('refuses to start without a delivery secret', async () => {
     const { RELAY_HMAC_SECRET: _secret, ...env } = relayEnv();
     const relay = startRelay(env);
-    expect(await relay.exited).not.toBe(0);
+    expect(await relay.exited).toBe(1);
     expect(relay.output()).toContain('RELAY_HMAC_SECRET');
   });
 });
@@ -180,6 +182,30 @@ describe('when the broker drops the relay', () => {
   });
 });
 
+describe('when the broker stops answering without closing the connection', () => {
+  it('notices by the missing heartbeats, reconnects, and delivers what comes after', async () => {
+    const proxy = await startBrokerProxy();
+    cleanups.push(() => proxy.close());
+    const env = relayEnv({ AMQP_URL: proxy.url, AMQP_HEARTBEAT_SECONDS: '2' });
+    const relay = startRelay(env);
+    await logged(relay, 'broker connected');
+    expect(await brokerHeartbeats(env.RELAY_NAMESPACE)).toEqual([2]);
+    const store = await createStore(scratch.db);
+    const before = await insertEvents(scratch.pool, store.id, 1);
+    await expect.poll(() => deliveredIds()).toEqual(new Set(before));
+
+    proxy.stall();
+    await logged(relay, 'broker disconnected; reconnecting');
+    expect(logLine(relay, 'broker disconnected; reconnecting')).toMatchObject({
+      err: { message: 'Heartbeat timeout' },
+    });
+    proxy.resume();
+    await logged(relay, 'broker reconnected');
+    const after = await insertEvents(scratch.pool, store.id, 1);
+    await expect.poll(() => deliveredIds()).toEqual(new Set([...before, ...after]));
+  });
+});
+
 /**
  * Makes every `update outbox` wait (a test-only trigger taking an advisory lock the test holds):
  * the relay can still claim rows and publish them, but not mark them — so the test can act
@@ -204,6 +230,40 @@ async function holdMarking() {
   cleanups.push(release);
   return { release };
 }
+
+/**
+ * Makes PostgreSQL refuse to mark an event whose payload holds `marker` (a test-only trigger), the
+ * way it refuses bad data: SQLSTATE `TO002`, the row quoted in its message and detail.
+ */
+async function refuseMarking(marker: string) {
+  await scratch.pool.query(`
+    create or replace function test_refuse_marking() returns trigger language plpgsql as $$
+    begin
+      raise exception 'outbox row % refused', new.payload
+        using errcode = 'TO002', detail = 'Failing row contains (' || new.payload::text || ').';
+    end $$;
+    create or replace trigger test_refuse_marking before update on outbox for each row
+      when (new.payload ->> 'note' = '${marker}') execute function test_refuse_marking();`);
+  cleanups.push(() => scratch.pool.query('drop trigger test_refuse_marking on outbox'));
+}
+
+describe('a database error in the relay’s log', () => {
+  it('names the SQLSTATE and never the data of the row', async () => {
+    const relay = startRelay(relayEnv());
+    await logged(relay, 'broker connected');
+    const store = await createStore(scratch.db);
+    const note = `guest-note-${randomSecret()}`;
+    await refuseMarking(note);
+    await scratch.pool.query(
+      `insert into outbox (store_id, type, payload) values ($1, 'menu.updated', $2)`,
+      [store.id, { note }],
+    );
+
+    await logged(relay, 'outbox batch failed');
+    expect(logLine(relay, 'outbox batch failed')).toMatchObject({ err: { sqlstate: 'TO002' } });
+    expect(relay.output()).not.toContain(note);
+  });
+});
 
 describe('a relay killed between publishing and marking', () => {
   it('publishes and delivers every event after a restart, some twice but none missing', async () => {

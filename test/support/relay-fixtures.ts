@@ -1,7 +1,8 @@
 /**
  * Fixtures for the relay's tests against the real broker and database: random namespaces and
  * their cleanup, a tap on the events exchange, a stand-in for the Worker's internal endpoint, a
- * stand-in for its image endpoints (an object store in memory), a broker proxy that can be cut, `rabbitmqctl` helpers, outbox rows and a spawned relay process.
+ * stand-in for its image endpoints (an object store in memory), a broker proxy that can be cut
+ * or stalled, `rabbitmqctl` helpers, outbox rows and a spawned relay process.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -276,21 +277,40 @@ export function capturedLogger(): { log: Logger; lines: () => Record<string, unk
 
 /**
  * A TCP proxy in front of the broker. `cut()` drops every connection and refuses new ones (the
- * broker is unreachable); `restore()` listens again on the same port.
+ * broker is unreachable); `restore()` listens again on the same port. `stall()` is the silent
+ * kind of failure: every connection stays open but nothing crosses it any more, not even a close,
+ * and new connections are accepted into the same silence; `resume()` lets new connections through
+ * again (the stalled ones stay silent, as after a dropped route).
  */
 export async function startBrokerProxy() {
   const target = new URL(testServices().amqpUrl);
   const sockets = new Set<Socket>();
+  /** Each open, forwarding connection's way to fall silent. */
+  const silencers = new Set<() => void>();
+  let stalled = false;
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  };
   const server = createTcpServer((client) => {
+    track(client);
+    if (stalled) return; // accepted, and then nothing
     const upstream = connect(Number(target.port || 5672), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
+    track(upstream);
     client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    const closeUpstream = () => upstream.destroy();
+    const closeClient = () => client.destroy();
+    client.on('close', closeUpstream);
+    upstream.on('close', closeClient);
+    const silence = () => {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.off('close', closeUpstream);
+      upstream.off('close', closeClient);
+    };
+    silencers.add(silence);
+    client.on('close', () => silencers.delete(silence));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -310,23 +330,44 @@ export async function startBrokerProxy() {
       server.listen(port, '127.0.0.1');
       await once(server, 'listening');
     },
+    stall() {
+      stalled = true;
+      for (const silence of silencers) silence();
+      silencers.clear();
+    },
+    resume() {
+      stalled = false;
+    },
     close() {
       return this.cut();
     },
   };
 }
 
-/** Closes every broker connection whose client-provided name contains `nameContains`. */
-export async function closeBrokerConnections(nameContains: string): Promise<number> {
+/**
+ * One column of `rabbitmqctl list_connections` for every connection whose client-provided name
+ * contains `nameContains`.
+ */
+async function brokerConnectionsColumn(nameContains: string, column: string): Promise<string[]> {
   const { stdout } = await run('rabbitmqctl', [
-    ...['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers'],
+    ...['list_connections', column, 'client_properties', '-q', '--no-table-headers'],
   ]);
-  const pids = stdout
+  return stdout
     .split('\n')
     .filter((line) => line.includes(nameContains))
     .map((line) => line.split('\t')[0]!);
+}
+
+/** Closes every broker connection whose client-provided name contains `nameContains`. */
+export async function closeBrokerConnections(nameContains: string): Promise<number> {
+  const pids = await brokerConnectionsColumn(nameContains, 'pid');
   for (const pid of pids) await run('rabbitmqctl', ['close_connection', pid, 'closed by a test']);
   return pids.length;
+}
+
+/** The heartbeat (seconds, 0 = none) the broker negotiated with each matching connection. */
+export async function brokerHeartbeats(nameContains: string): Promise<number[]> {
+  return (await brokerConnectionsColumn(nameContains, 'timeout')).map(Number);
 }
 
 /** A relay started as its own process: `node relay/src/index.ts`. */

@@ -1,12 +1,14 @@
 /**
  * The access log: one JSON line per request with its id, route pattern, status, duration and
- * caller — never a token, a password or a body — and a WARN when a request outruns its budget.
+ * caller — never a token, a password or a body — and a WARN when a request outruns its budget;
+ * the error line of a request that failed, which names a failed query but never its values.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import app from '../../worker/index.ts';
 import type { Database } from '../../worker/domain/database.ts';
+import { newCategory } from './support/catalog.ts';
 import { PASSWORD, newStore, newTable, withDb } from './support/fixtures.ts';
 import { diningRoom } from './support/ordering.ts';
 
@@ -37,10 +39,14 @@ async function send(
   return { requestId, status: response.status, text };
 }
 
-/** Spies on the console; `linesOf(id)` are the raw access-log lines of one request. */
+/**
+ * Spies on the console; `linesOf(id)` are the raw access-log lines of one request, `failures(id)`
+ * its error lines.
+ */
 function watchConsole() {
   const log = vi.spyOn(console, 'log');
   const warn = vi.spyOn(console, 'warn');
+  const error = vi.spyOn(console, 'error');
   const raw = () => [...log.mock.calls, ...warn.mock.calls].map(([line]) => String(line));
   return {
     linesOf: (requestId: string) =>
@@ -51,6 +57,8 @@ function watchConsole() {
         .map((line) => JSON.parse(line) as Line),
     warned: (requestId: string) =>
       warn.mock.calls.some(([line]) => String(line).includes(requestId)),
+    failures: (requestId: string) =>
+      error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes(requestId)),
   };
 }
 
@@ -184,5 +192,58 @@ describe('a slow request', () => {
       { level: 'info', route: '/api/customer/orders', status: 201, role: 'table' },
     ]);
     expect(logs.warned(sent.requestId)).toBe(false);
+  });
+});
+
+/**
+ * Makes PostgreSQL refuse a new menu named `name` (a test-only trigger) the way it refuses bad
+ * data: SQLSTATE `TO001`, with the value quoted in its message and detail. Dropped by `cleanup`.
+ */
+async function refuseMenuNamed(name: string) {
+  const trigger = `test_refuse_menu_${crypto.randomUUID().replaceAll('-', '')}`;
+  await withDb((db) =>
+    db.execute(
+      sql.raw(`
+        create or replace function test_refuse_menu() returns trigger language plpgsql as $$
+        begin
+          raise exception 'menu % refused', new.name
+            using errcode = 'TO001', detail = 'Failing row contains (' || new.name || ').';
+        end $$;
+        create trigger ${trigger} before insert on menus for each row
+          when (new.name = '${name}') execute function test_refuse_menu();`),
+    ),
+  );
+  return { cleanup: () => withDb((db) => db.execute(sql.raw(`drop trigger ${trigger} on menus`))) };
+}
+
+describe('a request the database refuses', () => {
+  it('is logged with the statement and its SQLSTATE, never the values the request carried', async () => {
+    const store = await newStore();
+    const category = await newCategory(store.id, '찌개');
+    const guestText = `secret-${crypto.randomUUID()}`;
+    const refusal = await refuseMenuNamed(guestText);
+    const logs = watchConsole();
+    try {
+      const sent = await send('POST', '/api/admin/menus', {
+        token: store.admin.token,
+        body: { category_id: category.id, name: guestText, price: 8000 },
+      });
+
+      expect(sent.status).toBe(500);
+      const [line, ...more] = logs.failures(sent.requestId);
+      expect(more).toEqual([]);
+      expect(JSON.parse(line!)).toMatchObject({
+        level: 'error',
+        msg: 'request failed',
+        error: {
+          sqlstate: 'TO001',
+          statement: expect.stringMatching(/^insert into "menus" .*values \(.*\$1/),
+        },
+      });
+      expect(line).not.toContain(guestText);
+      expect(line).not.toContain(category.id);
+    } finally {
+      await refusal.cleanup();
+    }
   });
 });
