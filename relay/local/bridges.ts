@@ -14,6 +14,8 @@ export type BridgeOptions = {
   redisUrl: string;
   redisRestPort: number;
   redisRestToken: string;
+  /** In front of every Redis key this stack's Worker uses: {@link redisKeyPrefixOf}. */
+  redisKeyPrefix: string;
 };
 
 export type Bridges = {
@@ -23,6 +25,14 @@ export type Bridges = {
   redisRestUrl: string;
   close(): Promise<void>;
 };
+
+/**
+ * The Redis key prefix of the stack whose database `databaseUrl` names, e.g. `table_order_test:`.
+ * Stacks share one local Redis but never a database, and the cache answers for one database.
+ */
+export function redisKeyPrefixOf(databaseUrl: string): string {
+  return `${decodeURIComponent(new URL(databaseUrl).pathname.slice(1))}:`;
+}
 
 /** Starts both bridges; if the second fails the first is closed again. */
 export async function startBridges(options: BridgeOptions): Promise<Bridges> {
@@ -34,6 +44,7 @@ export async function startBridges(options: BridgeOptions): Promise<Bridges> {
       port: options.redisRestPort,
       redisUrl: options.redisUrl,
       token: options.redisRestToken,
+      keyPrefix: options.redisKeyPrefix,
     });
     return {
       neonWsProxy: `${host}:${pg.port}/v1`,

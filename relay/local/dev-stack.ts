@@ -3,7 +3,8 @@
  * 1. makes the dev vars file (`.dev.vars`) from `.dev.vars.example` when missing, with a fresh
  *    JWT signing key;
  * 2. creates and migrates the database, seeds the demo data (idempotent);
- * 3. starts the dev bridges (PostgreSQL WebSocket proxy, Upstash-REST Redis bridge);
+ * 3. starts the dev bridges (PostgreSQL WebSocket proxy, Upstash-REST Redis bridge, which keeps
+ *    this stack's keys under the database's name);
  * 4. starts the relay and `wrangler dev`;
  * and stops everything on Ctrl-C / SIGTERM, or when one part dies.
  *
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { ensureDatabase, migrate } from '../../db/migrate.ts';
 import { describeSeed, seed } from '../../db/seed.ts';
-import { startBridges } from './bridges.ts';
+import { redisKeyPrefixOf, startBridges } from './bridges.ts';
 import { ensureDevKeys } from './dev-keys.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,15 +54,18 @@ await migrate(databaseUrl);
 console.log(`[dev] database ready; demo data:\n${describeSeed(await seed(databaseUrl))}`);
 
 const pg = new URL(databaseUrl);
+const redisKeyPrefix = redisKeyPrefixOf(databaseUrl);
 const bridges = await startBridges({
   postgres: { host: pg.hostname, port: Number(pg.port || 5432) },
   pgProxyPort: config.pgProxyPort,
   redisUrl: config.redisUrl,
   redisRestPort: config.redisRestPort,
   redisRestToken,
+  redisKeyPrefix,
 });
 console.log(
-  `[dev] bridges: postgres ws ${bridges.neonWsProxy}, redis rest ${bridges.redisRestUrl}`,
+  `[dev] bridges: postgres ws ${bridges.neonWsProxy}, redis rest ${bridges.redisRestUrl} ` +
+    `(keys under ${redisKeyPrefix})`,
 );
 
 const children: ChildProcess[] = [];

@@ -12,6 +12,17 @@
  * With `Upstash-Encoding: base64` every string reply is base64 (recursively in arrays), as the
  * client expects by default; integers and nil stay as they are. The commands themselves are run
  * by redis-rest-commands.ts.
+ *
+ * Key prefix: `npm run dev`, `npm test` and every stack the end-to-end tests and the benchmark
+ * start share one local Redis, and all of them seed the same demo store id, so each bridge puts
+ * its stack's own prefix in front of every key (`keyPrefix`). It lives here rather than in the
+ * Worker: the Worker stays as deployed, and production, with one Upstash database per
+ * deployment, needs nothing. It holds for every command the Worker sends — GET, SET … NX EX,
+ * DEL, INCR/EXPIRE, alone, in a pipeline or in MULTI/EXEC, and EVAL/EVALSHA, whose KEYS are how
+ * @upstash/ratelimit's scripts name their keys (SCRIPT LOAD names none) — because ioredis knows
+ * where each command's keys are. Two things it cannot cover: a script that builds key names
+ * itself (ratelimit's `resetUsedTokens` does; the Worker never calls it), and commands that go
+ * by pattern or over the whole database (KEYS, SCAN, FLUSHDB …), which a prefixed bridge refuses.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,7 +30,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis, ReplyError } from 'ioredis';
 import type { Pipeline } from 'ioredis';
 import { BridgeError, runBatch, runSingle } from './redis-rest-commands.ts';
-import type { Outcome } from './redis-rest-commands.ts';
+import type { Framing, Outcome } from './redis-rest-commands.ts';
 
 export type RedisRestBridgeOptions = {
   /** Interface to listen on (default 127.0.0.1). */
@@ -30,6 +41,8 @@ export type RedisRestBridgeOptions = {
   redisUrl: string;
   /** Bearer token clients must send: `new Redis({ url, token })`. */
   token: string;
+  /** Put in front of every key the clients name, e.g. `table_order_test:` (default: none). */
+  keyPrefix?: string;
 };
 
 export type RedisRestBridge = {
@@ -40,7 +53,7 @@ export type RedisRestBridge = {
   close(): Promise<void>;
 };
 
-type Endpoint = (redis: Redis, body: unknown, base64: boolean) => Promise<Outcome | Outcome[]>;
+type Endpoint = (redis: Redis, body: unknown, framing: Framing) => Promise<Outcome | Outcome[]>;
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -48,10 +61,10 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 // send our own Command objects.
 const ENDPOINTS = new Map<string, Endpoint>([
   ['/', runSingle],
-  ['/pipeline', (redis, body, base64) => runBatch(redis.pipeline() as Pipeline, body, base64)],
+  ['/pipeline', (redis, body, framing) => runBatch(redis.pipeline() as Pipeline, body, framing)],
   // ioredis writes MULTI, the commands and EXEC in one go on the shared connection, so commands
   // of concurrent requests cannot land inside the transaction.
-  ['/multi-exec', (redis, body, base64) => runBatch(redis.multi() as Pipeline, body, base64)],
+  ['/multi-exec', (redis, body, framing) => runBatch(redis.multi() as Pipeline, body, framing)],
 ]);
 
 /**
@@ -67,7 +80,7 @@ export async function startRedisRestBridge(
   const redis = connectRedis(options.redisUrl);
   await redis.connect().catch(() => undefined);
 
-  const server = createServer((req, res) => void respond(req, res, redis, options.token));
+  const server = createServer((req, res) => void respond(req, res, redis, options));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -109,24 +122,27 @@ function connectRedis(redisUrl: string): Redis {
   return redis;
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse, redis: Redis, token: string) {
+type Access = Pick<RedisRestBridgeOptions, 'token' | 'keyPrefix'>;
+
+async function respond(req: IncomingMessage, res: ServerResponse, redis: Redis, access: Access) {
   let status = 200;
   let body: Outcome | Outcome[];
   try {
-    body = await answer(req, redis, token);
+    body = await answer(req, redis, access);
   } catch (error) {
     [status, body] = toFailure(error, redis);
   }
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-async function answer(req: IncomingMessage, redis: Redis, token: string) {
+async function answer(req: IncomingMessage, redis: Redis, { token, keyPrefix }: Access) {
   const endpoint = ENDPOINTS.get(new URL(req.url ?? '/', 'http://bridge').pathname);
   if (!endpoint) throw new BridgeError(404, 'Not found');
   if (req.method !== 'POST') throw new BridgeError(405, 'Method not allowed, use POST');
   if (req.headers.authorization !== `Bearer ${token}`) throw new BridgeError(401, 'Unauthorized');
   const body = parseJson(await readBody(req));
-  return endpoint(redis, body, req.headers['upstash-encoding'] === 'base64');
+  const base64 = req.headers['upstash-encoding'] === 'base64';
+  return endpoint(redis, body, { keyPrefix: keyPrefix ?? '', base64 });
 }
 
 /** The one place failures become answers; a Redis error reply is a 400, as on Upstash. */
@@ -168,6 +184,7 @@ if (import.meta.main) {
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     port: Number(process.env.REDIS_REST_PORT ?? 8792),
     token: process.env.REDIS_REST_TOKEN ?? 'dev-redis-token',
+    keyPrefix: process.env.REDIS_KEY_PREFIX,
   });
   console.log(`[redis-rest-bridge] listening on ${bridge.url} (dev only)`);
   const stop = () => void bridge.close();

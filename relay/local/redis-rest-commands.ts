@@ -29,6 +29,20 @@ const CONNECTION_COMMANDS = new Set([
   ...['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE'],
 ]);
 
+/**
+ * Commands that reach keys by pattern or the whole database rather than by name: under a key
+ * prefix they would read or wipe the other stacks' keys, so a prefixed bridge refuses them.
+ */
+const KEYSPACE_COMMANDS = new Set([
+  'KEYS',
+  'SCAN',
+  'RANDOMKEY',
+  'DBSIZE',
+  'FLUSHDB',
+  'FLUSHALL',
+  'SWAPDB',
+]);
+
 /** Upstash's shebang flag (lock only the script's KEYS); upstream Redis rejects unknown flags. */
 const UPSTASH_SCRIPT_FLAG = 'allow-key-locking';
 /** SHA1 of a script as the client sent it → SHA1 of the script Redis really cached. */
@@ -45,32 +59,39 @@ class RawCommand extends Command {
   }
 }
 
+/**
+ * How one request's commands are run: `keyPrefix` goes in front of every key they name ('' for
+ * none), `base64` says how string replies are sent back.
+ */
+export type Framing = { keyPrefix: string; base64: boolean };
+
 /** Runs one command; a Redis error reply rejects with ioredis' `ReplyError`. */
-export async function runSingle(redis: Redis, body: unknown, base64: boolean): Promise<Outcome> {
-  const command = toRawCommand(toCommand(body));
+export async function runSingle(redis: Redis, body: unknown, framing: Framing): Promise<Outcome> {
+  const command = toRawCommand(toCommand(body, framing.keyPrefix), framing.keyPrefix);
   redis.sendCommand(command);
-  return { result: encode(await command.promise, base64) };
+  return { result: encode(await command.promise, framing.base64) };
 }
 
 /**
  * Runs commands in one round trip, as a plain pipeline or as MULTI/EXEC (`redis.multi()`).
  * A failed command becomes its own `{ error }`; a failed connection rejects the whole batch.
  */
-export async function runBatch(batch: Pipeline, body: unknown, base64: boolean) {
+export async function runBatch(batch: Pipeline, body: unknown, framing: Framing) {
   if (!Array.isArray(body) || body.length === 0) {
     throw new BridgeError(400, 'ERR expected a non-empty JSON array of commands');
   }
-  for (const command of body.map(toCommand)) batch.sendCommand(toRawCommand(command));
+  const commands = body.map((command) => toCommand(command, framing.keyPrefix));
+  for (const command of commands) batch.sendCommand(toRawCommand(command, framing.keyPrefix));
   const replies = await batch.exec();
   if (replies === null) throw new BridgeError(400, 'EXECABORT Transaction aborted');
   return replies.map(([error, reply]): Outcome => {
-    if (!error) return { result: encode(reply, base64) };
+    if (!error) return { result: encode(reply, framing.base64) };
     if (error instanceof ReplyError) return { error: error.message };
     throw error;
   });
 }
 
-function toCommand(value: unknown): RedisCommand {
+function toCommand(value: unknown, keyPrefix: string): RedisCommand {
   const valid =
     Array.isArray(value) &&
     typeof value[0] === 'string' &&
@@ -79,14 +100,22 @@ function toCommand(value: unknown): RedisCommand {
     throw new BridgeError(400, 'ERR expected a command as a JSON array, e.g. ["SET","k","v"]');
   }
   const command = value as RedisCommand;
-  if (CONNECTION_COMMANDS.has(command[0].toUpperCase())) {
+  const name = command[0].toUpperCase();
+  if (CONNECTION_COMMANDS.has(name)) {
     throw new BridgeError(400, `ERR ${command[0]} is not supported by the REST bridge`);
+  }
+  if (keyPrefix !== '' && KEYSPACE_COMMANDS.has(name)) {
+    throw new BridgeError(400, `ERR ${command[0]} is not supported with a key prefix`);
   }
   return withUpstreamScripts(command);
 }
 
-function toRawCommand([name, ...args]: RedisCommand): RawCommand {
-  return new RawCommand(name, args);
+/**
+ * ioredis puts `keyPrefix` in front of the arguments its command table marks as keys: the key of
+ * GET, SET, INCR, EXPIRE, every key of DEL, and the KEYS of EVAL and EVALSHA (after numkeys).
+ */
+function toRawCommand([name, ...args]: RedisCommand, keyPrefix: string): RawCommand {
+  return new RawCommand(name, args, { keyPrefix });
 }
 
 /**

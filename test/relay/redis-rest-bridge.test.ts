@@ -270,6 +270,84 @@ describe('rate limiting with @upstash/ratelimit', () => {
   });
 });
 
+describe('two stacks on one Redis, each bridge with its own key prefix', () => {
+  /** Two bridges as two stacks start them, and an Upstash client for each. */
+  async function twoStacks(run: (ours: UpstashRedis, theirs: UpstashRedis) => Promise<void>) {
+    const bridges = await Promise.all(
+      ['ours:', 'theirs:'].map((stack) =>
+        startRedisRestBridge({ redisUrl, token: TOKEN, keyPrefix: `${prefix}${stack}` }),
+      ),
+    );
+    try {
+      const [ours, theirs] = bridges.map(
+        ({ url }) => new UpstashRedis({ url, token: TOKEN, enableTelemetry: false }),
+      );
+      await run(ours!, theirs!);
+    } finally {
+      await Promise.all(bridges.map((each) => each.close()));
+    }
+  }
+  // The demo store id is the same in every stack, and so are the cache keys that name it.
+  const menuKey = 'menu:categories:demo-store';
+
+  it("never reads the other stack's values, one command at a time", async () => {
+    await twoStacks(async (ours, theirs) => {
+      await ours.set(menuKey, { dishes: ['비빔밥'] }, { ex: 60, nx: true });
+      expect(await theirs.get(menuKey)).toBeNull();
+      expect(await theirs.set(menuKey, { dishes: ['냉면'] }, { ex: 60, nx: true })).toBe('OK');
+      expect(await ours.get(menuKey)).toEqual({ dishes: ['비빔밥'] });
+      expect(await theirs.del(menuKey, 'history:table:t1')).toBe(1);
+      expect(await ours.get(menuKey)).toEqual({ dishes: ['비빔밥'] });
+      expect(JSON.parse((await direct.get(`${prefix}ours:${menuKey}`)) ?? '')).toEqual({
+        dishes: ['비빔밥'],
+      });
+    });
+  });
+
+  it('keeps pipelines and transactions apart', async () => {
+    await twoStacks(async (ours, theirs) => {
+      const version = 'history:table:t1';
+      expect(await ours.pipeline().incr(version).expire(version, 60).exec()).toEqual([1, 1]);
+      expect(await ours.multi().incr(version).get(version).exec()).toEqual([2, 2]);
+      expect(await theirs.pipeline().get(version).incr(version).exec()).toEqual([null, 1]);
+      expect(await theirs.multi().get(version).exec()).toEqual([1]);
+      expect(await direct.get(`${prefix}ours:${version}`)).toBe('2');
+    });
+  });
+
+  it("keeps each stack's rate limits (Lua scripts by EVALSHA) to itself", async () => {
+    await twoStacks(async (ours, theirs) => {
+      const limiter = (redis: UpstashRedis) =>
+        new Ratelimit({
+          redis,
+          limiter: Ratelimit.slidingWindow(2, '60 s'),
+          prefix: 'auth:login-failures:account',
+          ephemeralCache: false,
+          analytics: false,
+        });
+      const [oursLimit, theirsLimit] = [limiter(ours), limiter(theirs)];
+      // The first call may load the script (EVAL after NOSCRIPT); the later ones run EVALSHA.
+      const spent = [];
+      for (let i = 0; i < 3; i++) spent.push((await oursLimit.limit('table:demo:1')).success);
+      expect(spent).toEqual([true, true, false]);
+      expect((await theirsLimit.getRemaining('table:demo:1')).remaining).toBe(2);
+      expect((await theirsLimit.limit('table:demo:1')).success).toBe(true);
+      expect(
+        await direct.keys(`${prefix}ours:auth:login-failures:account:table:demo:1:*`),
+      ).toHaveLength(1);
+    });
+  });
+
+  // (FLUSHDB is refused alike; not tried here, where a regression would wipe the shared Redis.)
+  it('refuses commands that reach across the whole keyspace', async () => {
+    await twoStacks(async (ours) => {
+      await expect(ours.keys('*')).rejects.toThrow(/not supported with a key prefix/);
+      await expect(ours.scan(0)).rejects.toThrow(/not supported with a key prefix/);
+      expect(await ours.ping()).toBe('PONG');
+    });
+  });
+});
+
 describe('refused requests', () => {
   it('answers 401 for a wrong or missing token', async () => {
     const wrong = await fetch(bridge.url, {

@@ -5,7 +5,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { ensureDatabase, migrate } from '../../db/migrate.ts';
-import { startBridges } from '../../relay/local/bridges.ts';
+import { redisKeyPrefixOf, startBridges } from '../../relay/local/bridges.ts';
 import { generateSigningKey } from '../../relay/local/dev-keys.ts';
 import { testServices } from './services.ts';
 
@@ -19,6 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redisUrl: services.redisUrl,
     redisRestPort: 0,
     redisRestToken: services.redisRestToken,
+    redisKeyPrefix: redisKeyPrefixOf(services.databaseUrl),
   });
   const signingKey = await generateSigningKey();
   project.provide('databaseUrl', services.databaseUrl);

@@ -1,6 +1,7 @@
 /**
  * Starts the whole local stack the way `npm run dev` does (relay/local/dev-stack.ts), beside any
- * stack a developer already runs: free ports, its own database, dev vars file and Worker state.
+ * stack a developer already runs: free ports, its own database, Redis key prefix, dev vars file
+ * and Worker state.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,7 +9,9 @@ import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import { redisKeyPrefixOf } from '../../relay/local/bridges.ts';
 import { deleteTopology } from './relay-fixtures.ts';
 import { testServices } from './services.ts';
 
@@ -18,8 +21,10 @@ export type Stack = {
   relayEnv: Record<string, string>;
   relayUrl: string;
   databaseUrl: string;
-  /** This stack's own Redis (behind its REST bridge). */
+  /** The Redis behind this stack's REST bridge, shared with other stacks … */
   redisUrl: string;
+  /** … which keeps this stack's keys under this prefix (`ioredis`'s `keyPrefix` reads them). */
+  redisKeyPrefix: string;
   output(): string;
   /** Sends SIGINT (Ctrl-C) and resolves with the exit code once every part has stopped. */
   stop(): Promise<number | null>;
@@ -53,15 +58,12 @@ export async function startStack(
   const database = `table_order_e2e_${Math.random().toString(16).slice(2, 10)}`;
   const databaseUrl = new URL(testServices().databaseUrl);
   databaseUrl.pathname = `/${database}`;
-  const [workerPort, relayPort, pgProxyPort, redisRestPort, inspectorPort, redisPort] =
-    await Promise.all(Array.from({ length: 6 }, freePort));
-  // A Redis of its own, as a separate deployment has: every stack seeds the same demo store id,
-  // so on a shared Redis their cached menus, limits and throttles would mix.
-  const redis = spawn(
-    'redis-server',
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
+  const [workerPort, relayPort, pgProxyPort, redisRestPort, inspectorPort] = await Promise.all(
+    Array.from({ length: 5 }, freePort),
   );
+  // The shared Redis: the stack's bridge keeps its keys apart, named after its database.
+  const { redisUrl } = testServices();
+  const redisKeyPrefix = redisKeyPrefixOf(databaseUrl.toString());
   const workerUrl = `http://127.0.0.1:${workerPort}`;
   const relayEnv = {
     DATABASE_URL: databaseUrl.toString(),
@@ -81,7 +83,7 @@ export async function startStack(
       REDIS_REST_PORT: String(redisRestPort),
       INSPECTOR_PORT: String(inspectorPort),
       ...relayEnv,
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      REDIS_URL: redisUrl,
       DEV_RELAY: options.relay === false ? 'off' : 'on',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,7 +97,7 @@ export async function startStack(
       child.kill('SIGINT');
       await once(child, 'exit');
     }
-    redis.kill();
+    await forgetKeys(redisUrl, redisKeyPrefix);
     rmSync(dir, { recursive: true, force: true });
     await deleteTopology([relayEnv.RELAY_NAMESPACE]);
     const admin = new pg.Client({ connectionString: testServices().databaseUrl });
@@ -118,7 +120,8 @@ export async function startStack(
         relayEnv,
         relayUrl: `http://127.0.0.1:${relayPort}`,
         databaseUrl: databaseUrl.toString(),
-        redisUrl: `redis://127.0.0.1:${redisPort}`,
+        redisUrl,
+        redisKeyPrefix,
         output: () => output,
         stop,
         process: child,
@@ -128,4 +131,17 @@ export async function startStack(
   }
   await stop();
   throw new Error(`the stack did not become ready in ${timeoutMs} ms:\n${output}`);
+}
+
+/** Deletes what a stopped stack left in the shared Redis (everything under its prefix). */
+async function forgetKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    const batches = redis.scanStream({ match: `${prefix}*`, count: 1000 });
+    for await (const keys of batches as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
