@@ -15,8 +15,9 @@ const NO_ACCOUNT_HASH = '$2b$10$leL3ZWNnUDfQerSxjHCdS.0aqVZBmsLl2iq5T1HdyCTA.vGR
 type Caller = { db: Database; env: Env; ip: string };
 
 /**
- * Runs one throttled login: refuses while the account or IP is throttled, checks the password
- * (against a dummy hash when there is no account), counts failures, and signs the token.
+ * Runs one throttled login: refuses while the caller's address may not try the account (see
+ * auth/login-throttle), checks the password (against a dummy hash when there is no account),
+ * counts failures, and signs the token.
  */
 async function attemptLogin<A extends { passwordHash: string }>(
   { env, ip }: Caller,
