@@ -6,8 +6,11 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../../db/schema.ts';
 import { CONSTRAINTS } from '../../db/schema.ts';
+import type { Database } from '../../worker/domain/database.ts';
+import { createOrder as placeOrder } from '../../worker/domain/orders.ts';
 import {
-  TODAY,
+  createCategory,
+  createMenu,
   createOrder,
   createScratchDatabase,
   createStore,
@@ -25,10 +28,12 @@ const FOREIGN_KEY_VIOLATION = '23503';
 
 let scratch: ScratchDatabase;
 let db: TestDatabase;
+let domain: Database;
 
 beforeAll(async () => {
   scratch = await createScratchDatabase();
   db = scratch.db;
+  domain = scratch.domain;
 });
 
 afterAll(async () => {
@@ -99,20 +104,35 @@ describe('order numbers', () => {
 
   it('count 1, 2, 3… without gaps or repeats when orders arrive at the same moment', async () => {
     const store = await createStore(db);
-    const nextNumber = async (businessDate: string) => {
-      const [row] = await db
-        .insert(schema.orderNumberCounters)
-        .values({ storeId: store.id, businessDate })
-        .onConflictDoUpdate({
-          target: [schema.orderNumberCounters.storeId, schema.orderNumberCounters.businessDate],
-          set: { lastNumber: sql`${schema.orderNumberCounters.lastNumber} + 1` },
-        })
-        .returning({ lastNumber: schema.orderNumberCounters.lastNumber });
-      return row!.lastNumber;
-    };
-    const numbers = await Promise.all(Array.from({ length: 20 }, () => nextNumber(TODAY)));
+    const menu = await createMenu(db, await createCategory(db, store.id));
+    const tables = await Promise.all(
+      [1, 2, 3, 4].map((tableNumber) => createTable(db, store.id, { tableNumber })),
+    );
+    // Yesterday's numbers and another store's today, well advanced, change nothing.
+    const other = await createStore(db);
+    await db.insert(schema.orderNumberCounters).values([
+      {
+        storeId: store.id,
+        businessDate: sql`(now() at time zone ${store.timezone})::date - 1`,
+        lastNumber: 57,
+      },
+      {
+        storeId: other.id,
+        businessDate: sql`(now() at time zone ${other.timezone})::date`,
+        lastNumber: 30,
+      },
+    ]);
+    const placed = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        placeOrder(domain, {
+          storeId: store.id,
+          tableId: tables[i % tables.length]!.id,
+          items: [{ menuId: menu.id, quantity: 1 }],
+        }),
+      ),
+    );
+    const numbers = placed.map(({ order }) => order.order_number);
     expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(await nextNumber('2026-03-03')).toBe(1);
   });
 });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../db/migrate.ts';
 import * as schema from '../../db/schema.ts';
 import { CONSTRAINTS } from '../../db/schema.ts';
+import { createOrder as placeOrder } from '../../worker/domain/orders.ts';
 import {
   createCategory,
   createMenu,
@@ -210,20 +211,26 @@ describe('table sessions', () => {
   it('open exactly one session when several tablets order first at the same moment', async () => {
     const store = await createStore(db);
     const table = await createTable(db, store.id);
-    const openIfNone = () =>
-      db
-        .insert(schema.tableSessions)
-        .values({ storeId: store.id, tableId: table.id })
-        .onConflictDoNothing({
-          target: schema.tableSessions.tableId,
-          where: sql`${schema.tableSessions.endedAt} is null`,
-        });
-    await Promise.all(Array.from({ length: 8 }, openIfNone));
+    const menu = await createMenu(db, await createCategory(db, store.id));
+    const placed = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        placeOrder(scratch.domain, {
+          storeId: store.id,
+          tableId: table.id,
+          items: [{ menuId: menu.id, quantity: 1 }],
+        }),
+      ),
+    );
     const sessions = await db
       .select()
       .from(schema.tableSessions)
       .where(eq(schema.tableSessions.tableId, table.id));
     expect(sessions).toHaveLength(1);
+    expect(new Set(placed.map(({ order }) => order.table_session_id))).toEqual(
+      new Set([sessions[0]!.id]),
+    );
+    const numbers = placed.map(({ order }) => order.order_number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
   });
 
   it('refuse a session that ends before it started', async () => {

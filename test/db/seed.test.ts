@@ -48,6 +48,7 @@ describe('seeding the database', () => {
   });
 
   it('is idempotent: a second run creates nothing and keeps changed passwords', async () => {
+    await seed(scratch.url, env);
     await scratch.db
       .update(schema.admins)
       .set({ passwordHash: 'changed-by-the-owner' })

@@ -43,7 +43,9 @@ describe('npm run dev', () => {
     const workerUrl = stack.workerUrl;
     const code = await stack.stop();
     expect(code).toBe(0);
-    await expect(fetch(`${workerUrl}/healthz`)).rejects.toThrow();
-    await expect(fetch(`${stack.relayUrl}/healthz`)).rejects.toThrow();
+    // Nothing listens any more: refused at once, not a timeout.
+    const refused = { message: 'fetch failed', cause: { code: 'ECONNREFUSED' } };
+    await expect(fetch(`${workerUrl}/healthz`)).rejects.toMatchObject(refused);
+    await expect(fetch(`${stack.relayUrl}/healthz`)).rejects.toMatchObject(refused);
   });
 });

@@ -27,10 +27,19 @@ function startRelay(): ChildProcess {
   return child;
 }
 
-function stream(path: string, token: string, lastEventId?: string): Listener {
+/** Opens a stream and waits until it is open at the hub, so no event after this call can miss it. */
+async function stream(path: string, token: string, lastEventId?: string): Promise<Listener> {
   const listener = listen(`${stack.workerUrl}${path}`, { token, lastEventId });
   listeners.push(listener);
+  await listener.opened();
   return listener;
+}
+
+/** The order ids of the `order.created` events a stream received so far, in arrival order. */
+function ordersSeen(listener: Listener): string[] {
+  return listener.received
+    .filter((e) => e.type === 'order.created')
+    .map((e) => e.envelope.data.id as string);
 }
 
 async function order(tablet: string, menuId: string) {
@@ -124,15 +133,14 @@ afterAll(async () => {
 
 describe('an order placed on a tablet', () => {
   it("reaches the store's admin stream and its own table's stream — and no one else's", async () => {
-    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
-    const table1 = stream('/api/customer/orders/stream', demo.tablet1!);
-    const table2 = stream('/api/customer/orders/stream', demo.tablet2!);
-    const neighbour = stream('/api/admin/orders/stream', other.admin!);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [dashboard, table1, table2, neighbour] = await Promise.all([
+      stream('/api/admin/orders/stream', demo.admin!),
+      stream('/api/customer/orders/stream', demo.tablet1!),
+      stream('/api/customer/orders/stream', demo.tablet2!),
+      stream('/api/admin/orders/stream', other.admin!),
+    ]);
 
     const placed = await order(demo.tablet1!, demo.menu!);
-    await order(other.tablet!, other.menu!);
-
     const [seen] = await dashboard.waitFor('order.created');
     expect(seen!.envelope).toMatchObject({
       type: 'order.created',
@@ -142,15 +150,26 @@ describe('an order placed on a tablet', () => {
     });
     const [mine] = await table1.waitFor('order.created');
     expect(mine!.envelope.data.id).toBe(placed.id);
+
+    // Each stream that must not see `placed` gets an order of its own, placed after `placed`
+    // reached the hub: once that arrives, `placed` would have arrived before it.
+    const theirs = await order(other.tablet!, other.menu!);
     await neighbour.waitFor('order.created');
-    expect(neighbour.received.map((e) => e.envelope.data.id)).not.toContain(placed.id);
-    expect(table2.received).toEqual([]);
-    expect(dashboard.received.map((e) => e.envelope.store_id)).toEqual([DEMO_STORE_ID]);
+    expect(ordersSeen(neighbour)).toEqual([theirs.id]);
+    const table2s = await order(demo.tablet2!, demo.menu!);
+    await table2.waitFor('order.created');
+    expect(ordersSeen(table2)).toEqual([table2s.id]);
+    // …and the neighbour's order, placed before table 2's, never reached this store's dashboard.
+    await dashboard.waitFor('order.created', 2);
+    expect(ordersSeen(dashboard)).toEqual([placed.id, table2s.id]);
+    expect(dashboard.received.map((e) => e.envelope.store_id)).toEqual([
+      DEMO_STORE_ID,
+      DEMO_STORE_ID,
+    ]);
   });
 
   it('is followed on the dashboard by its status changes and the table’s completion', async () => {
-    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const dashboard = await stream('/api/admin/orders/stream', demo.admin!);
     const placed = await order(demo.tablet2!, demo.menu!);
     await call('PATCH', `/api/admin/orders/${placed.id}/status`, demo.admin, {
       status: 'preparing',
@@ -169,19 +188,25 @@ describe('an order placed on a tablet', () => {
 
 describe('a dashboard that lost its connection', () => {
   it('gets exactly the events it missed, in order, when it comes back with Last-Event-ID', async () => {
-    const first = stream('/api/admin/orders/stream', demo.admin!);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await order(demo.tablet1!, demo.menu!);
+    // Stays connected throughout: it shows when the missed orders have reached the hub.
+    const witness = await stream('/api/admin/orders/stream', demo.admin!);
+    const first = await stream('/api/admin/orders/stream', demo.admin!);
+    const seen = await order(demo.tablet1!, demo.menu!);
     const [last] = await first.waitFor('order.created');
+    expect(last!.envelope.data.id).toBe(seen.id);
     first.close();
 
     const missed = [];
     for (let i = 0; i < 3; i += 1) missed.push((await order(demo.tablet1!, demo.menu!)).id);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await witness.waitFor('order.created', 4);
+    expect(ordersSeen(witness)).toEqual([seen.id, ...missed]);
 
-    const back = stream('/api/admin/orders/stream', demo.admin!, last!.lastEventId);
-    const replayed = await back.waitFor('order.created', 3);
-    expect(replayed.map((e) => e.envelope.data.id)).toEqual(missed);
+    const back = await stream('/api/admin/orders/stream', demo.admin!, last!.lastEventId);
+    await back.waitFor('order.created', 3);
+    // A live order after the replay: nothing else was replayed before it.
+    const live = await order(demo.tablet1!, demo.menu!);
+    await back.waitFor('order.created', 4);
+    expect(ordersSeen(back)).toEqual([...missed, live.id]);
   });
 });
 
@@ -192,15 +217,8 @@ describe('when parts of the pipeline fail mid-flow', () => {
     return ids;
   }
 
-  function distinctOrders(listener: Listener) {
-    return listener.received
-      .filter((e) => e.type === 'order.created')
-      .map((e) => e.envelope.data.id as string);
-  }
-
   it('the relay killed with SIGKILL and restarted: every order arrives, none twice', async () => {
-    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const dashboard = await stream('/api/admin/orders/stream', demo.admin!);
     const before = await placeMany(10);
     relay!.kill('SIGKILL');
     await once(relay!, 'exit');
@@ -209,20 +227,23 @@ describe('when parts of the pipeline fail mid-flow', () => {
     const after = await placeMany(5);
     const expected = [...before, ...during, ...after];
     await dashboard.waitFor('order.created', expected.length, 20_000);
-    const seen = distinctOrders(dashboard);
-    expect(new Set(seen)).toEqual(new Set(expected));
-    expect(seen).toHaveLength(expected.length);
+    // One more after all have arrived: a repeat still queued ahead of it would arrive first.
+    const last = await placeMany(1);
+    await dashboard.waitFor('order.created', expected.length + 1);
+    const seen = ordersSeen(dashboard);
+    expect(new Set(seen)).toEqual(new Set([...expected, ...last]));
+    expect(seen).toHaveLength(expected.length + 1);
+    expect(seen.at(-1)).toBe(last[0]);
   });
 
   it('the broker closes the relay’s connection: the relay reconnects and nothing is lost', async () => {
-    const dashboard = stream('/api/admin/orders/stream', demo.admin!);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const dashboard = await stream('/api/admin/orders/stream', demo.admin!);
     const before = await placeMany(5);
     await dashboard.waitFor('order.created', 5);
     // Only this stack's relay: its connection is named after its namespace.
     expect(await closeBrokerConnections(stack.relayEnv.RELAY_NAMESPACE!)).toBeGreaterThan(0);
     const after = await placeMany(5);
     await dashboard.waitFor('order.created', 10, 20_000);
-    expect(distinctOrders(dashboard)).toEqual([...before, ...after]);
+    expect(ordersSeen(dashboard)).toEqual([...before, ...after]);
   });
 });

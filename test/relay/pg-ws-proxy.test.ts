@@ -53,6 +53,14 @@ function knock(
   });
 }
 
+/**
+ * How the driver fails a query whose WebSocket the proxy refused: it rejects with the socket's
+ * error event (not an Error), naming the HTTP status — not a timeout or a database error.
+ */
+function refusedWith(status: number) {
+  return { type: 'error', message: `Unexpected server response: ${status}` };
+}
+
 function closed(socket: WebSocket): Promise<number> {
   return new Promise((resolve) => socket.once('close', (code) => resolve(code)));
 }
@@ -152,7 +160,7 @@ describe('refusing anything but the local database', () => {
     const elsewhere = `127.0.0.1:${decoy.port}`;
     await expect(
       openPool(`postgresql://root@${elsewhere}/test`).query('select 1'),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject(refusedWith(403));
     expect((await knock(`${proxy.url}?address=${elsewhere}`)).status).toBe(403);
     expect(decoy.connections).toHaveLength(0);
   });
@@ -179,7 +187,7 @@ describe('refusing anything but the local database', () => {
   it('refuses a connection string naming another database server', async () => {
     await expect(
       openPool('postgresql://root@10.0.0.1:5432/test').query('select 1'),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject(refusedWith(403));
   });
 
   it('answers 404 on any path but /v1 and /v2', async () => {
@@ -194,7 +202,7 @@ describe('refusing anything but the local database', () => {
   it('fails a query sent to a wrong path', async () => {
     proxyPath = '/v3';
     try {
-      await expect(openPool().query('select 1')).rejects.toThrow();
+      await expect(openPool().query('select 1')).rejects.toMatchObject(refusedWith(404));
     } finally {
       proxyPath = '/v1';
     }

@@ -9,6 +9,8 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { ensureDatabase, migrate, quoteIdentifier } from '../../db/migrate.ts';
 import * as schema from '../../db/schema.ts';
+import type { Database } from '../../worker/domain/database.ts';
+import { domainDatabase } from './domain-database.ts';
 import { testServices } from './services.ts';
 
 export type TestDatabase = NodePgDatabase<typeof schema>;
@@ -18,6 +20,8 @@ export interface ScratchDatabase {
   readonly name: string;
   readonly pool: pg.Pool;
   readonly db: TestDatabase;
+  /** The same pool as the Worker's domain functions take it (worker/domain/). */
+  readonly domain: Database;
   /** Closes the pool and drops the database, even if a test left connections open. */
   drop(): Promise<void>;
 }
@@ -39,6 +43,7 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
     name,
     pool,
     db: drizzle({ client: pool, schema }),
+    domain: domainDatabase(pool),
     async drop() {
       await pool.end();
       await Promise.all(connectionsEnded);

@@ -31,7 +31,12 @@ export type Listener = {
   received: Received[];
   /** Resolves once `count` events of `type` have arrived. */
   waitFor(type: string, count?: number, timeoutMs?: number): Promise<Received[]>;
-  /** Resolves once the stream is open; rejects if it failed first (a non-200 answer). */
+  /**
+   * Resolves once the stream is open at the hub: its 200 arrived and its first frame, `retry:`,
+   * was read. The hub writes that frame in the same step that adds the stream to its live set, so
+   * every event delivered afterwards reaches this stream. Rejects if the stream failed first (a
+   * non-200 answer) or began with anything else.
+   */
   opened(): Promise<void>;
   close(): void;
   source: EventSource;
@@ -43,9 +48,18 @@ export function listen(
   options: { token?: string; lastEventId?: string } = {},
 ): Listener {
   const received: Received[] = [];
+  const opened = Promise.withResolvers<void>();
+  opened.promise.catch(() => {});
+  let openedSettled = false;
+  const settleOpened = (failure?: Error) => {
+    if (openedSettled) return;
+    openedSettled = true;
+    if (failure) opened.reject(failure);
+    else opened.resolve();
+  };
   const source = new EventSource(url, {
-    fetch: (input, init) =>
-      fetch(input, {
+    fetch: async (input, init) => {
+      const response = await fetch(input, {
         ...init,
         headers: {
           ...init?.headers,
@@ -54,7 +68,17 @@ export function listen(
             ? { 'Last-Event-ID': options.lastEventId }
             : {}),
         },
-      }),
+      });
+      if (openedSettled || response.status !== 200 || !response.body) return response;
+      const body = withFirstFrame(response.body, (frame) =>
+        settleOpened(
+          /^retry: ?\d+$/.test(frame)
+            ? undefined
+            : new Error(`stream began with ${JSON.stringify(frame)}, not retry:`),
+        ),
+      );
+      return new Response(body, { status: response.status, headers: response.headers });
+    },
   });
   for (const type of EVENT_TYPES) {
     source.addEventListener(type, (event) => {
@@ -66,19 +90,15 @@ export function listen(
       });
     });
   }
-  const opened = new Promise<void>((resolve, reject) => {
-    source.addEventListener('open', () => resolve(), { once: true });
-    source.addEventListener(
-      'error',
-      (event) => reject(new Error(`stream failed: ${event.message ?? event.code}`)),
-      { once: true },
-    );
-  });
-  opened.catch(() => {});
+  source.addEventListener(
+    'error',
+    (event) => settleOpened(new Error(`stream failed: ${event.message ?? event.code}`)),
+    { once: true },
+  );
   return {
     received,
     source,
-    opened: () => opened,
+    opened: () => opened.promise,
     close: () => source.close(),
     async waitFor(type, count = 1, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
@@ -94,4 +114,31 @@ export function listen(
       }
     },
   };
+}
+
+/**
+ * Passes a stream body on unchanged, and hands `onFirstFrame` its first frame: the text up to the
+ * first blank line.
+ */
+function withFirstFrame(
+  body: ReadableStream<Uint8Array>,
+  onFirstFrame: (frame: string) => void,
+): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  let head: string | null = '';
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (head !== null) {
+          head += decoder.decode(chunk, { stream: true });
+          const end = head.search(/\r\n\r\n|\n\n|\r\r/);
+          if (end !== -1) {
+            onFirstFrame(head.slice(0, end));
+            head = null;
+          }
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
 }

@@ -79,11 +79,24 @@ const adminProbes: Probe[] = [
   ],
 ];
 
+/** Store A's admin sends `probe`: it must answer 404, as if the object did not exist. */
+async function expectNotFound([method, path, body]: Probe): Promise<void> {
+  const res = await api(method, path(), { token: a.admin.token, body: body?.() });
+  expect(res.status, `${method} ${path()}: ${JSON.stringify(res.body)}`).toBe(404);
+  expect(res.body.error.code).toMatch(/NOT_FOUND$/);
+}
+
+/** Store A's tablet orders store B's menu: refused as an unknown menu. */
+async function orderTheirMenu() {
+  return api('POST', '/api/customer/orders', {
+    token: a.tableToken,
+    body: { items: [{ menu_id: b.menuId, quantity: 1 }] },
+  });
+}
+
 describe("a store admin aiming at another store's objects", () => {
-  it.each(adminProbes)('%s %s answers 404', async (method, path, body) => {
-    const res = await api(method, path(), { token: a.admin.token, body: body?.() });
-    expect(res.status, JSON.stringify(res.body)).toBe(404);
-    expect(res.body.error.code).toMatch(/NOT_FOUND$/);
+  it.each(adminProbes)('%s %s answers 404', async (...probe) => {
+    await expectNotFound(probe);
   });
 
   it("sees none of the other store's tables, orders or menus in its lists", async () => {
@@ -112,10 +125,7 @@ describe("a tablet aiming at another store's menu", () => {
   });
 
   it('cannot order it (MENU_NOT_FOUND)', async () => {
-    const res = await api('POST', '/api/customer/orders', {
-      token: a.tableToken,
-      body: { items: [{ menu_id: b.menuId, quantity: 1 }] },
-    });
+    const res = await orderTheirMenu();
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('MENU_NOT_FOUND');
   });
@@ -129,6 +139,9 @@ describe("a tablet aiming at another store's menu", () => {
 
 describe("after every probe, the other store's data", () => {
   it('is untouched: its order still pending, its table, category and menu as they were', async () => {
+    for (const probe of adminProbes) await expectNotFound(probe);
+    expect((await orderTheirMenu()).status).toBe(404);
+
     const orders = await api('GET', '/api/admin/orders', { token: b.store.admin.token });
     expect(orders.body.orders).toEqual([
       expect.objectContaining({ id: b.orderId, status: 'pending' }),
