@@ -25,6 +25,8 @@ export default defineConfig({
                 JWT_KEY_ID: inject('jwtKeyId'),
                 JWT_PREVIOUS_PUBLIC_KEYS: '',
                 RELAY_HMAC_SECRET: inject('relayHmacSecret'),
+                // Low, so a test can fill a store's streams (each test has a store of its own).
+                STREAM_LIMIT_PER_STORE: '10',
               },
             },
           })),

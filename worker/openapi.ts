@@ -71,9 +71,32 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
   return { description, content: { 'application/json': { schema } } } as const;
 }
 
+/**
+ * Every id a request gives (path, query or body), as a uuid read in lower case: the database
+ * compares uuids whatever their case, but cache keys, throttle buckets, tokens and the store's
+ * hub name use the text, so an id has one spelling from the edge on. A malformed id is a 400.
+ */
+export const Uuid = z.uuid().overwrite((id) => id.toLowerCase());
+
+/**
+ * Text on one line: no C0 or C1 control character (PostgreSQL text cannot hold NUL, and none of
+ * them belongs in a name, a username, a password or a search term).
+ */
+export const SingleLine = z
+  .string()
+  .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed');
+
+/** Text of several lines (a description): line breaks and tabs, no other control character. */
+export const MultiLine = z
+  .string()
+  .regex(
+    /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/,
+    'control characters other than line breaks and tabs are not allowed',
+  );
+
 /** Path parameter `:id` as a uuid (a malformed id is a 400, not a database error). */
 export const IdParam = z.object({
-  id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }),
+  id: Uuid.openapi({ param: { name: 'id', in: 'path' } }),
 });
 
 /** Paging query (`page` from 1, `page_size` up to 100). */

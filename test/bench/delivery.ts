@@ -6,13 +6,19 @@
  * `order.created`; "first" is the first stream to get it, "all" the last of all the streams.
  */
 import { setTimeout } from 'node:timers/promises';
+import type pg from 'pg';
 import { listen, type Listener } from '../support/event-stream.ts';
 import { apiClient } from '../support/http.ts';
+import { seedDashboardAdmins } from './seed.ts';
 import { latencySummary } from './stats.ts';
 
 export type DeliveryRun = {
   workerUrl: string;
-  adminToken: string;
+  /**
+   * Store admin tokens the dashboards are opened with, in turn: one account may hold only so
+   * many streams (see {@link dashboardTokens}).
+   */
+  adminTokens: string[];
   /** Tablet tokens of the same store; orders go round-robin over them. */
   tablets: string[];
   menuId: string;
@@ -33,7 +39,7 @@ export async function measureDelivery(run: DeliveryRun) {
 
   const streams = await openStreams(
     `${run.workerUrl}/api/admin/orders/stream`,
-    run.adminToken,
+    run.adminTokens,
     run.streams,
   );
   try {
@@ -114,11 +120,41 @@ async function receivedEverywhere(streams: Listener[], orderIds: string[], timeo
 }
 
 /**
- * Opens `count` dashboard streams in waves that wait for the previous wave to be open, as clients
- * with retry jitter would; a stream refused under the burst (503) connects again.
+ * Tokens for `streams` dashboards of the store: logs in the store admins seeded for them (enough
+ * to stay within the per-account stream cap), one after the other.
  */
-async function openStreams(url: string, token: string, count: number): Promise<Listener[]> {
-  const connect = async (): Promise<Listener> => {
+export async function dashboardTokens(
+  workerUrl: string,
+  pool: pg.Pool,
+  storeId: string,
+  streams: number,
+): Promise<string[]> {
+  const call = apiClient(workerUrl);
+  const tokens: string[] = [];
+  for (const admin of await seedDashboardAdmins(pool, storeId, streams)) {
+    const login = await call(
+      'POST',
+      '/api/admin/auth/login',
+      undefined,
+      { store_id: storeId, ...admin },
+      { 'cf-connecting-ip': '198.18.0.2' },
+    );
+    if (login.status !== 200) {
+      throw new Error(`dashboard login: ${login.status} ${JSON.stringify(login.body)}`);
+    }
+    tokens.push(login.body.access_token);
+  }
+  return tokens;
+}
+
+/**
+ * Opens `count` dashboard streams, taking `tokens` in turn, in waves that wait for the previous
+ * wave to be open, as clients with retry jitter would; a stream refused under the burst (503)
+ * connects again.
+ */
+async function openStreams(url: string, tokens: string[], count: number): Promise<Listener[]> {
+  const connect = async (index: number): Promise<Listener> => {
+    const token = tokens[index % tokens.length]!;
     for (;;) {
       const listener = listen(url, { token });
       try {
@@ -133,7 +169,10 @@ async function openStreams(url: string, token: string, count: number): Promise<L
   const streams: Listener[] = [];
   while (streams.length < count) {
     const wave = Math.min(50, count - streams.length);
-    streams.push(...(await Promise.all(Array.from({ length: wave }, connect))));
+    const first = streams.length;
+    streams.push(
+      ...(await Promise.all(Array.from({ length: wave }, (_, i) => connect(first + i)))),
+    );
   }
   return streams;
 }

@@ -14,7 +14,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createOrder } from '../../worker/domain/orders.ts';
@@ -23,12 +22,12 @@ import { completeSession } from '../../worker/domain/sessions.ts';
 import { floorDashboard } from '../../worker/domain/dashboard.ts';
 import { orderHistory } from '../../worker/domain/history.ts';
 import { loadGuestMenu } from '../../worker/domain/menu-view.ts';
-import type { Database } from '../../worker/domain/database.ts';
 import { cacheKeys } from '../../worker/cache.ts';
+import { domainDatabase } from '../support/domain-database.ts';
 import { apiClient, type Reply } from '../support/http.ts';
 import { startStack } from '../support/stack.ts';
 import { renderLatencyChart, type LatencySeries } from './chart.ts';
-import { measureDelivery } from './delivery.ts';
+import { dashboardTokens, measureDelivery } from './delivery.ts';
 import { rampTablets } from './load.ts';
 import { RESULTS_DIR, resultName, writeResults } from './results.ts';
 import { seedBenchmarkStore } from './seed.ts';
@@ -69,8 +68,8 @@ type UseCase = {
 const startedAt = new Date();
 const stack = await startStack({ vars: { RATE_LIMIT_PER_MINUTE: '1000000' } });
 const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: CONCURRENCY });
-const db: Database = drizzle({ client: pool });
-const redis = new Redis(stack.redisUrl);
+const db = domainDatabase(pool);
+const redis = new Redis(stack.redisUrl, { keyPrefix: stack.redisKeyPrefix });
 const call = apiClient(stack.workerUrl);
 
 /** The reply, if it has the expected status; a benchmark of failing requests measures nothing. */
@@ -353,7 +352,7 @@ try {
 
   const delivery = await measureDelivery({
     workerUrl: stack.workerUrl,
-    adminToken: admin,
+    adminTokens: await dashboardTokens(stack.workerUrl, pool, store.storeId, DELIVERY_STREAMS),
     tablets,
     menuId: store.menus[0]!.id,
     streams: DELIVERY_STREAMS,

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { hashPassword } from '../../worker/domain/passwords.ts';
+import { STREAMS_PER_ACCOUNT } from '../../worker/hub/stream-limits.ts';
 
 /** What a benchmark needs to log in and order at the seeded store. */
 export type BenchmarkStore = {
@@ -109,6 +110,37 @@ export async function seedBenchmarkStore(
   await pool.query(`vacuum (analyze) stores, admins, dining_tables, menu_categories, menus,
     table_sessions, order_history, order_history_items, order_number_counters`);
   return { storeId, admin: { ...ADMIN }, tablePassword: TABLE_PASSWORD, tables, menus };
+}
+
+/** The password of every admin {@link seedDashboardAdmins} creates. */
+const DASHBOARD_ADMIN_PASSWORD = 'bench-dashboard-1234';
+
+/**
+ * Store admins enough for `streams` dashboards of the store: one per
+ * `STREAMS_PER_ACCOUNT.store_admin` streams, the most one account may hold — as the screens of
+ * several staff would be, rather than a cap lifted for the benchmark. New accounts on every call
+ * (a random batch name), so the runs of one benchmark never share one.
+ */
+export async function seedDashboardAdmins(
+  pool: pg.Pool,
+  storeId: string,
+  streams: number,
+): Promise<Array<{ username: string; password: string }>> {
+  requireWholeNumber('streams', streams, 1);
+  const passwordHash = await hashPassword(DASHBOARD_ADMIN_PASSWORD);
+  const { rows } = await pool.query<{ username: string }>(
+    `insert into admins (store_id, username, password_hash, role)
+     select $1, 'bench-dashboard-' || $2 || '-' || n, $3, 'store_admin'
+     from generate_series(1, $4::int) n
+     returning username`,
+    [
+      storeId,
+      randomUUID().slice(0, 8),
+      passwordHash,
+      Math.ceil(streams / STREAMS_PER_ACCOUNT.store_admin),
+    ],
+  );
+  return rows.map((row) => ({ username: row.username, password: DASHBOARD_ADMIN_PASSWORD }));
 }
 
 function requireWholeNumber(name: string, value: number, min: number): void {

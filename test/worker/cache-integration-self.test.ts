@@ -49,28 +49,37 @@ describe("the guests' menu", () => {
   it('shows every kind of menu edit on the next read', async () => {
     const { store, table, categoryId, stew } = await restaurant();
     const admin = store.admin.token;
-    const edits: Array<() => Promise<{ status: number }>> = [
-      () =>
-        api('POST', '/api/admin/menus', {
-          token: admin,
-          body: { category_id: categoryId, name: '공기밥', price: 1000 },
-        }),
-      () =>
-        api('PATCH', `/api/admin/categories/${categoryId}`, {
-          token: admin,
-          body: { name: '찌개' },
-        }),
-      () =>
-        api('PATCH', `/api/admin/menus/${stew.id}`, {
-          token: admin,
-          body: { is_available: false },
-        }),
-      () => api('DELETE', `/api/admin/menus/${stew.id}`, { token: admin }),
-      () => api('POST', '/api/admin/categories', { token: admin, body: { name: '음료' } }),
+    const edits: Array<[status: number, edit: () => Promise<{ status: number }>]> = [
+      [
+        201,
+        () =>
+          api('POST', '/api/admin/menus', {
+            token: admin,
+            body: { category_id: categoryId, name: '공기밥', price: 1000 },
+          }),
+      ],
+      [
+        200,
+        () =>
+          api('PATCH', `/api/admin/categories/${categoryId}`, {
+            token: admin,
+            body: { name: '찌개' },
+          }),
+      ],
+      [
+        200,
+        () =>
+          api('PATCH', `/api/admin/menus/${stew.id}`, {
+            token: admin,
+            body: { is_available: false },
+          }),
+      ],
+      [204, () => api('DELETE', `/api/admin/menus/${stew.id}`, { token: admin })],
+      [201, () => api('POST', '/api/admin/categories', { token: admin, body: { name: '음료' } })],
     ];
-    for (const edit of edits) {
+    for (const [status, edit] of edits) {
       const before = (await guestMenu(table.token)).body;
-      expect((await edit()).status).toBeLessThan(300);
+      expect((await edit()).status).toBe(status);
       const after = (await guestMenu(table.token)).body;
       expect(after).not.toEqual(before);
     }
@@ -203,6 +212,23 @@ describe("a table's order history", () => {
     expect(after.data.map((order: { total_amount: number }) => order.total_amount)).toEqual([
       18000, 1,
     ]);
+  });
+
+  it('is retired by 이용 완료 even when the table id in its path is written in upper case', async () => {
+    const { store, table, stew } = await restaurant();
+    const admin = store.admin.token;
+    const complete = (tableId: string) =>
+      api('POST', `/api/admin/tables/${tableId}/complete-session`, { token: admin });
+    const history = async () =>
+      (await api('GET', `/api/admin/tables/${table.id}/order-history`, { token: admin })).body;
+
+    await placeOrder(table.token, [[stew.id, 1]]);
+    expect((await complete(table.id)).status).toBe(200);
+    expect((await history()).pagination.total_count).toBe(1);
+
+    await placeOrder(table.token, [[stew.id, 2]]);
+    expect((await complete(table.id.toUpperCase())).status).toBe(200);
+    expect((await history()).pagination.total_count).toBe(2);
   });
 
   it('answers 404 for a removed table even though its history was cached', async () => {

@@ -309,6 +309,11 @@ describe('reading a table’s order history', () => {
     const { store, table } = await seatedStore();
     for (const query of [
       '?from=2026-02-30',
+      '?from=0000-01-01',
+      '?to=0000-12-31',
+      '?from=0000-01-01&to=0000-12-31',
+      '?from=1999-12-31',
+      '?to=10000-01-01',
       '?from=2026/03/01',
       '?to=yesterday',
       '?from=2026-3-1',
@@ -320,6 +325,23 @@ describe('reading a table’s order history', () => {
       const res = await history(store.admin.token, table.id, query);
       expect(res.status, query).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
+    }
+  });
+
+  it('accepts any days from 2000-01-01 to 9999-12-31, the same day as from and to included', async () => {
+    const { store, table, archived } = await seatedStore();
+    const done = await archiveOrder(archived, { completedAt: new Date('2026-03-02T03:00:00Z') });
+    for (const query of [
+      '?from=2000-01-01&to=9999-12-31',
+      '?from=2026-03-02&to=2026-03-02',
+      '?from=2024-02-29',
+    ]) {
+      const res = await history(store.admin.token, table.id, query);
+      expect(res.status, query).toBe(200);
+      expect(
+        res.body.data.map((row: { id: string }) => row.id),
+        query,
+      ).toEqual([done.id]);
     }
   });
 

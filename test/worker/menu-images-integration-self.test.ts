@@ -11,6 +11,7 @@ import {
   relayCall,
   relayHeaders,
   sha256Hex,
+  signedRelayRequest,
   stored,
   uploadImage,
   WEBP_1X1,
@@ -214,6 +215,47 @@ describe('the relay’s image worker', () => {
     });
     expect(swapped.status).toBe(401);
     expect(await stored(thumb.slice('/internal/images/'.length))).toBe(false);
+  });
+
+  it('refuses the same signed request sent again (a replay) with 401, after answering it once', async () => {
+    const { store, menuId } = await storeWithMenu();
+    const upload = await uploadImage(store.admin.token, menuId, PNG_1X1);
+    const originalKey = upload.body.original_key as string;
+    const folder = originalKey.slice(0, -'original'.length);
+    const report = { store_id: store.id, original_key: originalKey };
+    const storeVariant = (name: string) =>
+      signedRelayRequest('PUT', `/internal/images/${folder}${name}`, WEBP_1X1, {
+        'content-type': 'image/webp',
+      });
+    const requests = [
+      { sent: await signedRelayRequest('GET', `/internal/images/${originalKey}`), status: 200 },
+      { sent: await storeVariant('thumb.webp'), status: 201 },
+      { sent: await storeVariant('display.webp'), status: 201 },
+      {
+        sent: await signedRelayRequest('POST', `/internal/menus/${menuId}/image-ready`, {
+          ...report,
+          thumbnail_key: `${folder}thumb.webp`,
+          display_key: `${folder}display.webp`,
+        }),
+        status: 200,
+      },
+      {
+        sent: await signedRelayRequest('POST', `/internal/menus/${menuId}/image-failed`, {
+          ...report,
+          reason: 'sharp: unsupported image format',
+        }),
+        status: 200,
+      },
+    ];
+    for (const { sent, status } of requests) {
+      expect((await sent()).status).toBe(status);
+      const replayed = await sent();
+      expect(replayed.status).toBe(401);
+      expect(replayed.body.error).toMatchObject({
+        code: 'SIGNATURE_INVALID',
+        details: { reason: 'replayed' },
+      });
+    }
   });
 
   it('marks the picture failed with the reason, and the menu shows none', async () => {

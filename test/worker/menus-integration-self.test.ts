@@ -111,6 +111,8 @@ describe('menu categories', () => {
     ['a blank name', { name: '   ' }],
     ['a name over 50 characters', { name: '가'.repeat(51) }],
     ['a name that is not text', { name: 12 }],
+    ['a name with a NUL character', { name: '음\u0000료' }],
+    ['a name with a line break', { name: '음\n료' }],
     ['a negative display order', { name: '음료', display_order: -1 }],
   ])('refuses %s (400)', async (_, body) => {
     const store = await newStore();
@@ -284,6 +286,19 @@ describe('adding a menu', () => {
     expect(res.body).toMatchObject({ ...rest, category_id });
   });
 
+  it('keeps a description of several lines, with its line breaks and tabs', async () => {
+    const store = await newStore();
+    const category = await newCategory(store.id, '찌개');
+    const description = '2인분부터\n맵기:\t순한맛 / 매운맛\r\n공기밥 별도';
+    const res = await api('POST', '/api/admin/menus', {
+      token: store.admin.token,
+      body: { category_id: category.id, name: '부대찌개', price: 12_000, description },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.description).toBe(description);
+    expect((await menuRow(res.body.id))!.description).toBe(description);
+  });
+
   it('answers 404 (field category_id) for another store’s or an unknown category, adding nothing', async () => {
     const store = await newStore();
     const other = await newStore();
@@ -313,6 +328,9 @@ describe('adding a menu', () => {
     ['a price over 10,000,000', { price: 10_000_001 }],
     ['an empty name', { name: '' }],
     ['a name over 100 characters', { name: '가'.repeat(101) }],
+    ['a name with a NUL character', { name: '김치\u0000찌개' }],
+    ['a description with a NUL character', { description: '매콤\u0000' }],
+    ['a description with an escape character', { description: '\u001b[31m매콤' }],
     ['no category', { category_id: undefined }],
     ['a malformed category id', { category_id: 'soup' }],
     ['availability as text', { is_available: 'yes' }],
@@ -537,6 +555,7 @@ describe('changing a menu', () => {
     ['a price as text', { price: '100' }],
     ['an empty name', { name: '' }],
     ['a name over 100 characters', { name: 'x'.repeat(101) }],
+    ['a description with a NUL character', { description: '매콤\u0000' }],
   ])('refuses %s (400)', async (_, body) => {
     const store = await newStore();
     const category = await newCategory(store.id, '찌개');

@@ -4,12 +4,13 @@ import type { Principal } from '../../worker/auth/tokens.ts';
 import { EventLog } from '../../worker/hub/event-log.ts';
 import { eventFrame, PING_FRAME, resyncFrame, retryFrame } from '../../worker/hub/sse.ts';
 import { storeHub } from '../../worker/hub/store-hub.ts';
-import { newStore } from './support/fixtures.ts';
+import { newStore, newTable } from './support/fixtures.ts';
 import { deliver, envelope } from './support/relay.ts';
 import { closeAllStreams, openStream } from './support/sse.ts';
 
 const HOUR = 60 * 60 * 1000;
 const ADMIN_STREAM = '/api/admin/orders/stream';
+const TABLE_STREAM = '/api/customer/orders/stream';
 
 afterEach(closeAllStreams);
 
@@ -134,6 +135,51 @@ describe('a hub restarted by a deploy', () => {
     await deliver(live);
     expect((await back.nextEvent()).id).toBe(String(live.id));
     expect((await storeHub(env, store.id).status()).newest_seq).toBe(4);
+  });
+});
+
+describe('a hub whose buffer was made before it knew parties (sessions)', () => {
+  it("learns each stored event's party, so the next party is kept from the previous one's orders", async () => {
+    const store = await newStore();
+    const table = await newTable(store.id);
+    const previousParty = { tableId: table.id, tableSessionId: crypto.randomUUID() };
+    const stored = [
+      envelope(store.id, previousParty),
+      envelope(store.id, { ...previousParty, type: 'table.session_completed' }),
+    ];
+    await runInDurableObject(storeHub(env, store.id), (_hub, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`
+        DROP TABLE events;
+        CREATE TABLE events (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          event_id INTEGER NOT NULL UNIQUE,
+          type TEXT NOT NULL,
+          table_id TEXT,
+          envelope TEXT NOT NULL,
+          received_at INTEGER NOT NULL
+        );
+      `);
+      for (const event of stored) {
+        sql.exec(
+          'INSERT INTO events (event_id, type, table_id, envelope, received_at) VALUES (?, ?, ?, ?, ?)',
+          event.id,
+          event.type,
+          event.table_id,
+          JSON.stringify(event),
+          Date.now(),
+        );
+      }
+    });
+    await restartHub(store.id);
+
+    const tablet = await openStream(TABLE_STREAM, { token: table.token, lastEventId: '0' });
+    expect(await tablet.nextEvent()).toEqual({
+      kind: 'event',
+      id: String(stored[1]!.id),
+      event: 'resync',
+      data: '{}',
+    });
   });
 });
 

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeHub } from '../../worker/hub/store-hub.ts';
 import { api, newStore, newSuperAdmin, newTable } from './support/fixtures.ts';
-import { deliver, envelope } from './support/relay.ts';
+import { deliver, deliverAll, envelope } from './support/relay.ts';
 import {
   closeAllStreams,
   openStream,
@@ -15,15 +15,6 @@ const ADMIN_STREAM = '/api/admin/orders/stream';
 const TABLE_STREAM = '/api/customer/orders/stream';
 
 afterEach(closeAllStreams);
-
-/** Delivers events of a store through the relay endpoint, each accepted and stored. */
-async function deliverAll(...events: ReturnType<typeof envelope>[]): Promise<void> {
-  for (const event of events) {
-    const res = await deliver(event);
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.stored).toBe(true);
-  }
-}
 
 /** An outbox id above every one `envelope()` hands out: an event whose transaction started later. */
 const biggerId = () => 9_000_000_000 + Math.floor(Math.random() * 1e6);
@@ -377,10 +368,7 @@ describe('keeping streams healthy', () => {
     await deliverAll(...events);
     expect(outboxIds(await staying.events(2))).toEqual(events.map((e) => e.id));
     // The failed write is noticed a moment later; the hub then forgets that client.
-    for (let i = 0; i < 100 && (await hub.status()).streams !== 1; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect((await hub.status()).streams).toBe(1);
+    await expect.poll(async () => (await hub.status()).streams).toBe(1);
   });
 });
 

@@ -110,7 +110,8 @@ export function verifyRelaySignature(
  * Verifies a relay request to the image endpoints, where the method and path are signed with the
  * body: the message is `timestamp + "." + METHOD + " " + path + "." + sha256hex(body)` (the path
  * as sent, without the query; an empty body hashes the empty string). A signature for one key or
- * verb cannot be replayed on another. Same headers, window and 401 as events.
+ * verb cannot be replayed on another. Same headers, window and 401 as events; replays of the
+ * same request are refused by the store's hub (see `relaySignedRequest` in routes/internal-images).
  */
 export async function verifyRelayRequest(
   secret: string,

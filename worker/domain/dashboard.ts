@@ -38,7 +38,8 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
       sessionId: tableSessions.id,
       startedAt: tableSessions.startedAt,
       orderCount: sql<number>`count(${orders.id})::int`,
-      totalAmount: sql<number>`coalesce(sum(${orders.totalAmount}), 0)::int`,
+      // A bigint: a session's orders can sum past 2^31 (the driver reads it as text).
+      totalAmount: sql<number>`coalesce(sum(${orders.totalAmount}), 0)::bigint`.mapWith(Number),
     })
     .from(diningTables)
     .leftJoin(tableSessions, activeSession)

@@ -269,7 +269,7 @@ export async function deleteMenuImages(
   storeId: string,
   menuId: string,
 ): Promise<void> {
-  const prefix = menuImagePrefix(storeId, menuId.toLowerCase());
+  const prefix = menuImagePrefix(storeId, menuId);
   try {
     let cursor: string | undefined;
     do {

@@ -171,10 +171,10 @@ export async function removeMenu(
 }
 
 /**
- * Puts a category's menus in the given order (display_order = position). `menuIds` must name
- * exactly the category's menus: an id that is not one of them (unknown, another category's or
- * another store's) → 404 NOT_FOUND; one of them left out → 400 VALIDATION_ERROR. Duplicates are
- * refused at the edge. The category is locked `FOR UPDATE` (adding or moving a menu into it takes
+ * Puts a category's menus in the given order (display_order = position). `menuIds` (in lower
+ * case, as the edge reads every id) must name exactly the category's menus: an id that is not one
+ * of them (unknown, another category's or another store's) → 404 NOT_FOUND; one of them left out
+ * → 400 VALIDATION_ERROR. Duplicates are refused at the edge. The category is locked `FOR UPDATE` (adding or moving a menu into it takes
  * a key-share lock on it through the foreign key) and its menus `FOR UPDATE` (moving one out), so
  * the set cannot change between the check and the single UPDATE.
  */
@@ -184,8 +184,6 @@ export async function reorderMenus(
   categoryId: string,
   menuIds: string[],
 ): Promise<MenuView[]> {
-  // Postgres answers lowercase uuids; a client may send uppercase ones.
-  const wanted = menuIds.map((id) => id.toLowerCase());
   return db.transaction(async (tx) => {
     const [category] = await tx
       .select({ id: menuCategories.id })
@@ -196,27 +194,27 @@ export async function reorderMenus(
     const inCategory = and(eq(menus.storeId, storeId), eq(menus.categoryId, categoryId));
     const current = await tx.select({ id: menus.id }).from(menus).where(inCategory).for('update');
     const currentIds = new Set(current.map((menu) => menu.id));
-    const foreign = wanted.filter((id) => !currentIds.has(id));
+    const foreign = menuIds.filter((id) => !currentIds.has(id));
     if (foreign.length > 0) {
       throw new ApiError(404, 'NOT_FOUND', '이 분류에 없는 메뉴가 포함되어 있습니다.', {
         details: { field: 'menu_ids', menu_ids: foreign },
       });
     }
-    const missing = [...currentIds].filter((id) => !wanted.includes(id));
+    const missing = [...currentIds].filter((id) => !menuIds.includes(id));
     if (missing.length > 0) {
       throw new ApiError(400, 'VALIDATION_ERROR', '분류의 모든 메뉴를 순서대로 보내 주세요.', {
         details: { field: 'menu_ids', missing },
       });
     }
-    if (wanted.length > 0) {
+    if (menuIds.length > 0) {
       const position = sql.join(
-        wanted.map((id, index) => sql`when ${id}::uuid then ${index}::int`),
+        menuIds.map((id, index) => sql`when ${id}::uuid then ${index}::int`),
         sql` `,
       );
       await tx
         .update(menus)
         .set({ displayOrder: sql`case ${menus.id} ${position} end` })
-        .where(and(inCategory, inArray(menus.id, wanted)));
+        .where(and(inCategory, inArray(menus.id, menuIds)));
     }
     await menuChanged(tx, storeId, 'reordered', { menuId: null, categoryId });
     return (await selectMenus(tx, inCategory)).map(menuView);

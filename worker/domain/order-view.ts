@@ -3,6 +3,16 @@ import { asc, desc, inArray, type SQL } from 'drizzle-orm';
 import { ORDER_STATUSES, orderItems, orders, type Order, type OrderItem } from '../../db/schema.ts';
 import type { Database, Transaction } from '../domain/database.ts';
 
+/**
+ * What a party's orders come to, in whole won: a sum, which may pass 2^31 (summed as `bigint`;
+ * exact as a JSON number up to 2^53).
+ */
+export const SessionTotal = z
+  .number()
+  .int()
+  .min(0)
+  .openapi({ description: "whole won, the sum of the session's orders" });
+
 /** An order as every API answer shows it (customer and admin alike). */
 export const OrderSchema = z
   .object({

@@ -13,14 +13,23 @@ import { recordEvent } from './events.ts';
 import { claimIdempotencyKey, rememberResponse, requestHash } from './idempotency.ts';
 import { loadOrders, toOrderView, type OrderView } from './order-view.ts';
 
-/** The largest amount a money column (PostgreSQL `integer`) holds. */
-const MAX_AMOUNT = 2_147_483_647;
+/**
+ * The most one order may come to, in won. Ten of the dearest dish a menu may have (10,000,000)
+ * — far beyond any table's round of orders, so only a mistake or abuse reaches it — and it keeps
+ * an order's total well inside its `integer` column.
+ */
+export const MAX_ORDER_TOTAL = 100_000_000;
+/**
+ * The most one party's stay (a table session) may come to, in won: ten orders at the order limit.
+ * Below 2^31, so a session's total also fits an `integer` wherever a client stores it.
+ */
+export const MAX_SESSION_TOTAL = 1_000_000_000;
 /** Tries at joining the table's session while "이용 완료" keeps ending it under us. */
 const SESSION_TRIES = 5;
 
 export type OrderLine = { menuId: string; quantity: number };
 
-/** A guest's order from a table, as the tablet sent it (already validated at the edge). */
+/** A guest's order from a table, as the tablet sent it (validated at the edge, ids lower case). */
 export type PlaceOrder = {
   storeId: string;
   tableId: string;
@@ -33,23 +42,21 @@ export type PlaceOrder = {
  * Takes a guest's order, in one transaction: the same `Idempotency-Key` with the same body answers
  * the first order again (`replayed`); every menu must be of the caller's store
  * (`404 MENU_NOT_FOUND`) and available (`409 MENU_UNAVAILABLE`); names and prices are snapshotted;
- * the table's active session is joined, or opened by this first order; the store's next order
- * number for its local business day is taken; the `order.created` event is recorded.
+ * the order comes to at most {@link MAX_ORDER_TOTAL} (400); the table's active session is joined,
+ * or opened by this first order, and may not pass {@link MAX_SESSION_TOTAL} with it
+ * (`409 SESSION_TOTAL_LIMIT_REACHED`); the store's next order number for its local business day is
+ * taken; the `order.created` event is recorded.
  */
 export async function createOrder(
   db: Database,
   input: PlaceOrder,
 ): Promise<{ order: OrderView; replayed: boolean }> {
-  const lines = input.items.map((line) => ({
-    menuId: line.menuId.toLowerCase(),
-    quantity: line.quantity,
-  }));
   const key = input.idempotencyKey;
   const hash =
     key === undefined
       ? null
       : await requestHash({
-          items: lines.map((line) => ({ menu_id: line.menuId, quantity: line.quantity })),
+          items: input.items.map((line) => ({ menu_id: line.menuId, quantity: line.quantity })),
         });
   return db.transaction(async (tx) => {
     if (key !== undefined && hash !== null) {
@@ -58,11 +65,13 @@ export async function createOrder(
       const earlier = await claimIdempotencyKey(tx, claim);
       if (earlier) return { order: earlier.response as OrderView, replayed: true };
     }
-    const snapshot = await snapshotLines(tx, input.storeId, lines);
+    const snapshot = await snapshotLines(tx, input.storeId, input.items);
     const sessionId = await joinOrOpenSession(tx, input.storeId, input.tableId);
     // Last before the event: the counter row stays locked until commit and serialises the
     // store's orders, so it is held as briefly as possible.
-    const { order, items } = await insertOrder(tx, { ...input, sessionId, snapshot });
+    const { order, items, spentBefore } = await insertOrder(tx, { ...input, sessionId, snapshot });
+    // After the write (the throw rolls it back): the sum comes from the same statement.
+    assertWithinSessionLimit(spentBefore, order.totalAmount);
     const view = toOrderView(order, items);
     await recordEvent(tx, {
       type: 'order.created',
@@ -113,17 +122,36 @@ async function snapshotLines(tx: Transaction, storeId: string, lines: OrderLine[
     };
   });
   const total = snapshot.reduce((sum, line) => sum + line.subtotal, 0);
-  if (total > MAX_AMOUNT) {
+  if (total > MAX_ORDER_TOTAL) {
     throw new ApiError(400, 'VALIDATION_ERROR', '한 번에 주문할 수 있는 금액을 넘었습니다.', {
-      details: { total_amount: total },
+      details: { total_amount: total, max_total_amount: MAX_ORDER_TOTAL },
     });
   }
   return snapshot;
 }
 
+/** Refuses an order that would take the party's stay past {@link MAX_SESSION_TOTAL}. */
+function assertWithinSessionLimit(spentBefore: number, orderTotal: number): void {
+  if (spentBefore + orderTotal <= MAX_SESSION_TOTAL) return;
+  throw new ApiError(
+    409,
+    'SESSION_TOTAL_LIMIT_REACHED',
+    '이 테이블에서 주문할 수 있는 금액을 넘었습니다. 직원에게 문의해 주세요.',
+    {
+      details: {
+        session_total: spentBefore,
+        total_amount: orderTotal,
+        max_session_total: MAX_SESSION_TOTAL,
+      },
+    },
+  );
+}
+
 /**
- * The table's active session, locked `for share` for the rest of the order's transaction (the
- * lock protocol with "이용 완료", which takes it `for update`). Most orders join a session that
+ * The table's active session, locked `for no key update` for the rest of the order's transaction:
+ * the table's orders take turns from here to their commit (so each one sums every earlier order
+ * of the session, see `insertOrder`), and "이용 완료", which takes it `for update`, waits for
+ * them (the lock protocol of `completeSession`). Most orders join a session that
  * is already open: one locked read. The first order opens it: concurrent first orders all try
  * the insert, the partial unique index makes them wait for the one that wins, and they then read
  * and join its session. If "이용 완료" ends the session between our read and our insert, the
@@ -141,7 +169,7 @@ async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: stri
           isNull(tableSessions.endedAt),
         ),
       )
-      .for('share');
+      .for('no key update');
     if (active) return active.id;
     const [opened] = await tx
       .insert(tableSessions)
@@ -158,6 +186,9 @@ async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: stri
  * Writes the order and its lines, numbered, in one statement: the store's next order number on
  * its business day (the date in the store's own timezone; the upsert locks the day's counter row
  * until commit, so numbers are sequential and gap-free), the order with that number, its lines.
+ * It also answers what the session's orders came to before this one (`spentBefore`): exact, since
+ * the statement starts after we locked the session, when every other order of the session has
+ * either committed (and is in the statement's snapshot) or waits for our commit.
  */
 async function insertOrder(
   tx: Transaction,
@@ -202,9 +233,16 @@ async function insertOrder(
   const items = input.snapshot.map((line, position) => ({ ...line, orderId, position }));
   // Checked against the order at the end of the statement, once `placed` has written it.
   const lines = tx.$with('lines').as(tx.insert(orderItems).values(items));
-  const [order] = await tx.with(counter, placed, lines).select().from(placed);
-  if (!order) throw new Error(`order ${orderId} was not written`);
-  return { order, items };
+  // The statement's snapshot: the session's orders without this one.
+  const spent = tx.$with('spent').as(
+    tx
+      .select({ total: sql<string>`coalesce(sum(${orders.totalAmount}), 0)::bigint`.as('total') })
+      .from(orders)
+      .where(eq(orders.tableSessionId, input.sessionId)),
+  );
+  const [row] = await tx.with(counter, placed, lines, spent).select().from(placed).crossJoin(spent);
+  if (!row) throw new Error(`order ${orderId} was not written`);
+  return { order: row.placed, items, spentBefore: Number(row.spent.total) };
 }
 
 /**

@@ -12,24 +12,28 @@ export type CompletedSession = {
   total_amount: number;
 };
 
+/** What "이용 완료" did: the session that ended (the answer), at the table read from the database. */
+export type SessionCompletion = { tableId: string; completed: CompletedSession };
+
 /**
  * "이용 완료": ends the table's active session and moves all its orders (any state), with their
  * lines, to the order history — in one transaction, so the table is either cleared and archived
  * or untouched. Unknown table or another store's → 404; no active session → 409 NO_ACTIVE_SESSION.
  *
  * Lock protocol (shared with order creation): the active session is locked `for update`, which
- * waits for orders being placed (they hold it `for share`) and makes a second completion wait and
- * then find no active session. The orders are moved in one set-based statement whatever their
- * number; its `delete` locks each order, so a status change in flight is archived as committed.
+ * waits for orders being placed (they hold it `for no key update`) and makes a second completion
+ * wait and then find no active session. The orders are moved in one set-based statement whatever
+ * their number; its `delete` locks each order, so a status change in flight is archived as
+ * committed.
  */
 export async function completeSession(
   db: Database,
   storeId: string,
   tableId: string,
-): Promise<CompletedSession> {
+): Promise<SessionCompletion> {
   return db.transaction(async (tx) => {
     const [table] = await tx
-      .select({ tableNumber: diningTables.tableNumber })
+      .select({ id: diningTables.id, tableNumber: diningTables.tableNumber })
       .from(diningTables)
       .where(and(eq(diningTables.id, tableId), eq(diningTables.storeId, storeId)));
     if (!table) throw new ApiError(404, 'NOT_FOUND', '테이블을 찾을 수 없습니다.');
@@ -60,7 +64,8 @@ export async function completeSession(
 
     // One statement: the sub-statements share a snapshot, so the lines are still readable while
     // their orders are deleted (the cascade runs at the end of the statement).
-    const moved = await tx.execute<{ order_count: number; total_amount: number }>(sql`
+    // The total is a bigint (a sum of integers can pass 2^31), which the driver reads as text.
+    const moved = await tx.execute<{ order_count: number; total_amount: string }>(sql`
       with moved as (
         delete from orders
         where table_session_id = ${session.id} and store_id = ${storeId}
@@ -82,7 +87,7 @@ export async function completeSession(
         from order_items line
         join archived on archived.original_order_id = line.order_id
       )
-      select count(*)::int as order_count, coalesce(sum(total_amount), 0)::int as total_amount
+      select count(*)::int as order_count, coalesce(sum(total_amount), 0)::bigint as total_amount
       from moved
     `);
     const { order_count: orderCount, total_amount: totalAmount } = moved.rows[0]!;
@@ -91,15 +96,15 @@ export async function completeSession(
       table_session_id: session.id,
       completed_at: completedAt.toISOString(),
       order_count: orderCount,
-      total_amount: totalAmount,
+      total_amount: Number(totalAmount),
     };
     await recordEvent(tx, {
       type: 'table.session_completed',
       storeId,
-      tableId,
+      tableId: table.id,
       tableSessionId: session.id,
       data: completed,
     });
-    return completed;
+    return { tableId: table.id, completed };
   });
 }

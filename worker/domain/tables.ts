@@ -136,10 +136,15 @@ export async function changeTable(
  * the table from history) cannot deadlock with us; at worst we answer 409 a moment early. The
  * schema backs this up: a table whose session still has orders cannot be deleted.
  * Completed sessions go with the table; their history stays, with `table_id` set to null.
+ * Answers the row removed.
  */
-export async function removeTable(db: Database, storeId: string, tableId: string): Promise<void> {
+export async function removeTable(
+  db: Database,
+  storeId: string,
+  tableId: string,
+): Promise<{ id: string; storeId: string }> {
   try {
-    await db.transaction(async (tx) => {
+    return await db.transaction(async (tx) => {
       const [table] = await tx
         .select({ id: diningTables.id })
         .from(diningTables)
@@ -151,7 +156,11 @@ export async function removeTable(db: Database, storeId: string, tableId: string
         .from(tableSessions)
         .where(and(eq(tableSessions.tableId, tableId), isNull(tableSessions.endedAt)));
       if (session) throw tableInUse(session.id);
-      await tx.delete(diningTables).where(ofStore(storeId, tableId));
+      const [removed] = await tx
+        .delete(diningTables)
+        .where(ofStore(storeId, tableId))
+        .returning({ id: diningTables.id, storeId: diningTables.storeId });
+      return removed!;
     });
   } catch (error) {
     if (violates(error, CONSTRAINTS.orderSession)) throw tableInUse(null);

@@ -1,3 +1,4 @@
+import type { EventType } from '../../db/schema.ts';
 import type { Envelope } from './envelope.ts';
 
 /** Retention: at least this many of the newest events … */
@@ -6,14 +7,22 @@ export const KEEP_AT_LEAST_EVENTS = 1_000;
 export const KEEP_FOR_MS = 24 * 60 * 60 * 1000;
 
 /**
+ * The event that ends a table's session (이용 완료): the party after it is another party. Written
+ * into the SQL as a literal, so that the partial index on it serves the queries.
+ */
+const SESSION_COMPLETED: EventType = 'table.session_completed';
+
+/**
  * An event as the hub stored it: `seq` is its place in this store's arrival order, `eventId` its
- * outbox id (the envelope's `id`, and the SSE `id:` clients see).
+ * outbox id (the envelope's `id`, and the SSE `id:` clients see), `tableSessionId` the party
+ * (table session) it belongs to.
  */
 export type StoredEvent = {
   seq: number;
   eventId: number;
   type: string;
   tableId: string | null;
+  tableSessionId: string | null;
   envelope: string;
 };
 
@@ -42,11 +51,17 @@ export class EventLog {
         event_id INTEGER NOT NULL UNIQUE,
         type TEXT NOT NULL,
         table_id TEXT,
+        table_session_id TEXT,
         envelope TEXT NOT NULL,
         received_at INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS events_received_at ON events (received_at);
       CREATE TABLE IF NOT EXISTS event_log_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+    addSessionColumn(sql);
+    sql.exec(`
+      CREATE INDEX IF NOT EXISTS events_completed_sessions ON events (table_session_id)
+      WHERE type = '${SESSION_COMPLETED}';
     `);
     this.#prunedThrough =
       sql
@@ -84,19 +99,27 @@ export class EventLog {
     const envelope = JSON.stringify(event);
     const { seq } = this.#sql
       .exec<{ seq: number }>(
-        `INSERT INTO events (event_id, type, table_id, envelope, received_at)
-         VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO events (event_id, type, table_id, table_session_id, envelope, received_at)
+         VALUES (?, ?, ?, ?, ?, ?)
          RETURNING seq`,
         event.id,
         event.type,
         event.table_id,
+        event.table_session_id,
         envelope,
         receivedAt,
       )
       .one();
     this.#newestSeq = seq;
     this.#newestEventId = event.id;
-    return { seq, eventId: event.id, type: event.type, tableId: event.table_id, envelope };
+    return {
+      seq,
+      eventId: event.id,
+      type: event.type,
+      tableId: event.table_id,
+      tableSessionId: event.table_session_id,
+      envelope,
+    };
   }
 
   /**
@@ -124,9 +147,10 @@ export class EventLog {
         event_id: number;
         type: string;
         table_id: string | null;
+        table_session_id: string | null;
         envelope: string;
       }>(
-        `SELECT seq, event_id, type, table_id, envelope FROM events
+        `SELECT seq, event_id, type, table_id, table_session_id, envelope FROM events
          WHERE seq > ? AND (? IS NULL OR table_id = ?)
          ORDER BY seq`,
         seq,
@@ -139,8 +163,46 @@ export class EventLog {
         eventId: row.event_id,
         type: row.type,
         tableId: row.table_id,
+        tableSessionId: row.table_session_id,
         envelope: row.envelope,
       }));
+  }
+
+  /**
+   * Whether `event` is of a party that has left — its session's 이용 완료 is stored — without
+   * being that 이용 완료 itself: a late delivery, of no concern to the tablet any more.
+   */
+  partyLeft(event: StoredEvent): boolean {
+    if (event.tableSessionId === null || event.type === SESSION_COMPLETED) return false;
+    return (
+      this.#sql
+        .exec(
+          `SELECT 1 FROM events WHERE type = '${SESSION_COMPLETED}' AND table_session_id = ?
+           LIMIT 1`,
+          event.tableSessionId,
+        )
+        .toArray().length > 0
+    );
+  }
+
+  /**
+   * Whether any of `tableId`'s events after `seq` is of a party that has left (its 이용 완료
+   * included): replaying them would show the party seated now what an earlier one did.
+   */
+  partyLeftAfter(seq: number, tableId: string): boolean {
+    return (
+      this.#sql
+        .exec(
+          `SELECT 1 FROM events
+           WHERE seq > ? AND table_id = ? AND table_session_id IN (
+             SELECT table_session_id FROM events WHERE type = '${SESSION_COMPLETED}'
+           )
+           LIMIT 1`,
+          seq,
+          tableId,
+        )
+        .toArray().length > 0
+    );
   }
 
   /**
@@ -167,4 +229,20 @@ export class EventLog {
       this.#prunedThrough,
     );
   }
+}
+
+/**
+ * Hubs whose buffer was made before events carried their session have `events` without
+ * `table_session_id`: the column is added and filled in from each stored envelope, once.
+ */
+function addSessionColumn(sql: SqlStorage): void {
+  const columns = sql
+    .exec<{ name: string }>("SELECT name FROM pragma_table_info('events')")
+    .toArray()
+    .map((column) => column.name);
+  if (columns.includes('table_session_id')) return;
+  sql.exec(`
+    ALTER TABLE events ADD COLUMN table_session_id TEXT;
+    UPDATE events SET table_session_id = json_extract(envelope, '$.table_session_id');
+  `);
 }

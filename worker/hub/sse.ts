@@ -41,21 +41,31 @@ export function resyncFrame(newestEventId: number): string {
   return `id: ${newestEventId}\nevent: resync\ndata: {}\n\n`;
 }
 
+/** Who opened a stream: the account (token `sub`) and, for a table, the table it listens to. */
+export type StreamOwner = {
+  /** The store admin's or the table's id, as its token names it. */
+  accountId: string;
+  /** The table whose events the stream carries; null for a store admin (every event). */
+  tableId: string | null;
+};
+
 /**
  * One client's stream: the admin's (every event of the store, `tableId` null) or one table's.
  * Writes never wait: a client that is gone, failed a write or fell too far behind is closed and
  * reported through `onClose` once, so that one dead client never holds up the others.
  */
 export class EventStream {
+  readonly accountId: string;
   readonly tableId: string | null;
   readonly body: ReadableStream<Uint8Array>;
   #writer: WritableStreamDefaultWriter<string>;
   #onClose: (stream: EventStream) => void;
   #open = true;
 
-  constructor(tableId: string | null, onClose: (stream: EventStream) => void) {
+  constructor(owner: StreamOwner, onClose: (stream: EventStream) => void) {
     const encoder = new TextEncoderStream();
-    this.tableId = tableId;
+    this.accountId = owner.accountId;
+    this.tableId = owner.tableId;
     this.body = encoder.readable;
     this.#writer = encoder.writable.getWriter();
     this.#onClose = onClose;

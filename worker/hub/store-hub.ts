@@ -12,6 +12,12 @@ import {
   resyncFrame,
   retryFrame,
 } from './sse.ts';
+import {
+  streamsPerStore,
+  tooManyStreams,
+  type StreamRole,
+  type TooManyStreams,
+} from './stream-limits.ts';
 import { StreamTickets, TICKET_TTL_SECONDS } from './stream-tickets.ts';
 
 /** Comment pings on idle streams: under the 25 s of SPEC §4 (Cloudflare drops idle streams). */
@@ -22,13 +28,18 @@ const PRUNE_EVERY_MS = 60_000;
 /** What became of a delivery: stored and sent, already stored, or a replayed request. */
 export type Delivery = 'stored' | 'duplicate' | 'replayed';
 
-/** Who a new stream is for, and where its client left off. */
+/** Who opens a new stream, and where its client left off. */
 export type StreamRequest = {
-  /** The table whose events the stream carries; null for the store admin (every event). */
-  tableId: string | null;
+  /** A store admin (every event of the store) or a table (its own events). */
+  role: StreamRole;
+  /** The admin's or the table's id: the token's `sub`. */
+  accountId: string;
   /** `Last-Event-ID` as the client sent it; null on a first connect. */
   lastEventId: string | null;
 };
+
+/** A stream not opened: too many are open; a slot is likely free after `retryAfterSeconds`. */
+export type StreamRefusal = TooManyStreams & { retryAfterSeconds: number };
 
 /**
  * StoreHub — one Durable Object per store (named by the store id, see {@link storeHub}).
@@ -37,11 +48,16 @@ export type StreamRequest = {
  * - keep the store's replay buffer in SQLite: each event once (by outbox id, which is also its
  *   SSE id), ordered by its arrival here (`seq`, since outbox ids commit out of order), at least
  *   the newest 1,000 events and all of the last 24 h;
- * - refuse a replayed relay delivery, in the same step that stores the event;
- * - fan events out as SSE: admin streams get every event, a table's stream only that table's;
- *   ping idle streams; drop clients that are gone or do not read;
+ * - refuse a replayed relay delivery, in the same step that stores the event, and a replayed
+ *   signed image request of this store;
+ * - fan events out as SSE: admin streams get every event, a table's stream only that table's
+ *   and only of the party now seated; ping idle streams; drop clients that are gone or do not
+ *   read;
  * - on reconnect with `Last-Event-ID` (an outbox id), replay everything that arrived after that
- *   event before live events, or tell it to resync when the buffer no longer (or never) held it;
+ *   event before live events, or tell it to resync when the buffer no longer (or never) held it
+ *   or, on a table's stream, when it would show an earlier party's events;
+ * - cap open streams per account and per store (see stream-limits);
+ * - close an account's streams the moment its access is revoked;
  * - issue and redeem single-use stream tickets for clients that cannot send headers.
  *
  * Streams live in memory only: a restart (a deploy, an eviction) cuts them, and clients come
@@ -52,12 +68,14 @@ export class StoreHub extends DurableObject<Env> {
   #tickets!: StreamTickets;
   #receipts!: RelayReceipts;
   #streams = new Set<EventStream>();
+  #streamsPerStore: number;
   #pingIntervalMs = PING_INTERVAL_MS;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   #nextPruneAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#streamsPerStore = streamsPerStore(env.STREAM_LIMIT_PER_STORE);
     void ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       this.#events = new EventLog(sql);
@@ -80,33 +98,50 @@ export class StoreHub extends DurableObject<Env> {
       this.#events.prune(now);
       this.#nextPruneAt = now + PRUNE_EVERY_MS;
     }
+    // An event of a party whose 이용 완료 came first (a late redelivery) is for the admins only.
+    const forTables = !this.#events.partyLeft(stored);
     for (const stream of this.#streams) {
-      if (stream.wants(stored.tableId)) stream.send(frameOf(stored));
+      if (!stream.wants(stored.tableId)) continue;
+      if (stream.tableId === null || forTables) stream.send(frameOf(stored));
     }
     return 'stored';
   }
 
   /**
+   * Records a signed relay request other than an event delivery (the image endpoints); false
+   * when the same signed request was accepted before (a replay). Same receipts as `deliver`.
+   */
+  acceptRelayRequest(receipt: RelayReceipt): boolean {
+    return this.#receipts.accept(receipt, Date.now());
+  }
+
+  /**
    * Opens an SSE stream: `retry:`, then the events that arrived after the one `lastEventId` names
    * (or `resync`), then live events. The stream joins the live set in the same synchronous step
-   * that reads the replay, so nothing is missed or sent twice between them.
+   * that counts the open streams and reads the replay, so no cap is passed by a race and nothing
+   * is missed or sent twice between replay and live events. Over a cap: a refusal instead.
    */
-  openStream({ tableId, lastEventId }: StreamRequest): Response {
-    const stream = new EventStream(tableId, (closed) => this.#forget(closed));
+  openStream({ role, accountId, lastEventId }: StreamRequest): Response | StreamRefusal {
+    const full = tooManyStreams(this.#streams, { role, accountId }, this.#streamsPerStore);
+    // A slot frees when a stream closes; one whose client is gone is dropped when a ping to it
+    // fails, at the latest.
+    if (full) return { ...full, retryAfterSeconds: Math.ceil(this.#pingIntervalMs / 1000) };
+    const tableId = role === 'table' ? accountId : null;
+    const stream = new EventStream({ accountId, tableId }, (closed) => this.#forget(closed));
     stream.send(retryFrame());
-    if (lastEventId) {
-      const after = /^\d{1,15}$/.test(lastEventId)
-        ? this.#events.resumePoint(Number(lastEventId))
-        : null;
-      if (after === null) {
-        stream.send(resyncFrame(this.#events.newestEventId));
-      } else {
-        for (const event of this.#events.after(after, tableId)) stream.send(frameOf(event));
-      }
-    }
+    if (lastEventId) for (const frame of this.#replay(tableId, lastEventId)) stream.send(frame);
     this.#streams.add(stream);
     this.#startPings();
     return new Response(stream.body, { headers: SSE_HEADERS });
+  }
+
+  /**
+   * Ends every open stream of an account whose access was just revoked (see `revokeAccess`): at
+   * once and without a resync frame, so nothing more reaches it; its client's reconnect is then
+   * refused by authentication.
+   */
+  closeStreamsOf(accountId: string): void {
+    for (const stream of this.#streams) if (stream.accountId === accountId) stream.close();
   }
 
   /** A single-use stream ticket for `principal`, of this hub's store. */
@@ -142,6 +177,27 @@ export class StoreHub extends DurableObject<Env> {
       newest_seq: this.#events.newestSeq,
       pruned_through: this.#events.prunedThrough,
     };
+  }
+
+  /**
+   * What a client that last saw `lastEventId` gets before live events: the frames of the events
+   * after it that belong on its stream, or `resync` when the buffer cannot tell (an unknown or
+   * pruned id).
+   *
+   * A table's stream also resyncs when those events include a party that has left (a session
+   * completed): the tablet reloads its order list, which — like GET /api/customer/orders — holds
+   * only the party now seated. Leaving that party's events out of the replay would not do: the
+   * tablet may still show its orders, and the 이용 완료 that clears them carries its bill. A
+   * tablet that saw the 이용 완료 resumes after it and gets the new party's events replayed.
+   */
+  #replay(tableId: string | null, lastEventId: string): string[] {
+    const after = /^\d{1,15}$/.test(lastEventId)
+      ? this.#events.resumePoint(Number(lastEventId))
+      : null;
+    if (after === null || (tableId !== null && this.#events.partyLeftAfter(after, tableId))) {
+      return [resyncFrame(this.#events.newestEventId)];
+    }
+    return this.#events.after(after, tableId).map(frameOf);
   }
 
   #forget(stream: EventStream): void {

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ORDER_STATUSES } from '../../db/schema.ts';
 import { floorDashboard } from '../domain/dashboard.ts';
 import { HistoryOrderSchema, orderHistory } from '../domain/history.ts';
-import { OrderSchema } from '../domain/order-view.ts';
+import { OrderSchema, SessionTotal } from '../domain/order-view.ts';
 import { adminOrders, changeOrderStatus, deleteOrder } from '../domain/order-status.ts';
 import { completeSession } from '../domain/sessions.ts';
 import {
@@ -23,6 +23,7 @@ import {
   PageQuery,
   Pagination,
   pagination,
+  Uuid,
 } from '../openapi.ts';
 
 const OrderStatus = z.enum(ORDER_STATUSES);
@@ -35,7 +36,7 @@ const FloorTableSchema = z
       .object({
         id: z.uuid(),
         started_at: z.string().openapi({ format: 'date-time' }),
-        total_amount: z.number().int(),
+        total_amount: SessionTotal,
         order_count: z.number().int(),
         latest_orders: z.array(OrderSchema).openapi({ description: 'up to 3, newest first' }),
       })
@@ -63,7 +64,7 @@ const listOrders = createRoute({
   summary: 'Orders of the active sessions, newest first',
   ...authorized('store_admin'),
   request: {
-    query: z.object({ table_id: z.uuid().optional(), status: OrderStatus.optional() }),
+    query: z.object({ table_id: Uuid.optional(), status: OrderStatus.optional() }),
   },
   responses: {
     200: jsonResponse(z.object({ orders: z.array(OrderSchema) }), 'current orders'),
@@ -115,7 +116,7 @@ const completeTableSession = createRoute({
           table_session_id: z.uuid(),
           completed_at: z.string().openapi({ format: 'date-time' }),
           order_count: z.number().int(),
-          total_amount: z.number().int(),
+          total_amount: SessionTotal,
         })
         .openapi('CompletedSession'),
       'the session that ended',
@@ -124,7 +125,14 @@ const completeTableSession = createRoute({
   },
 });
 
-const StoreDay = z.iso.date().openapi({ description: "YYYY-MM-DD in the store's timezone" });
+/**
+ * A real calendar day (2026-02-30 is refused) of a year the service can have history in: from
+ * 2000 to 9999 (PostgreSQL has no year 0, and a five-digit year is not `YYYY`).
+ */
+const StoreDay = z.iso
+  .date()
+  .refine((day) => day >= '2000-01-01', 'a day from 2000-01-01 on')
+  .openapi({ description: "YYYY-MM-DD in the store's timezone, from 2000-01-01" });
 
 const history = createRoute({
   method: 'get',
@@ -195,12 +203,14 @@ export const adminFloor = createRouter()
   .openapi(completeTableSession, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
-    const completed = await invalidating(c.var.redis, [cacheKeys.dashboard(storeId)], () =>
-      completeSession(c.var.db, storeId, id),
+    const { tableId, completed } = await invalidating(
+      c.var.redis,
+      [cacheKeys.dashboard(storeId)],
+      () => completeSession(c.var.db, storeId, id),
     );
     // Versions have no marker: a bump before the commit could let a reader store the old page
-    // under the new version, so this one waits for the commit.
-    await bumpVersion(c.var.redis, cacheKeys.historyVersion(id));
+    // under the new version, so this one waits for the commit. The key is the table row's id.
+    await bumpVersion(c.var.redis, cacheKeys.historyVersion(tableId));
     return c.json(completed, 200);
   })
   .openapi(history, async (c) => {

@@ -17,7 +17,16 @@ import {
 } from '../domain/menus.ts';
 import { cacheKeys, invalidate } from '../cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
-import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from '../openapi.ts';
+import {
+  createRouter,
+  errorResponses,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  MultiLine,
+  SingleLine,
+  Uuid,
+} from '../openapi.ts';
 import type { Redis } from '@upstash/redis/cloudflare';
 
 /** At least one field: an empty PATCH is a client bug, not a silent no-op. */
@@ -28,14 +37,14 @@ const notEmpty = [
 
 const DisplayOrder = z.number().int().min(0).max(1_000_000);
 const CategoryFields = z.object({
-  name: z.string().trim().min(1).max(50).openapi({ example: '찌개류' }),
+  name: SingleLine.trim().min(1).max(50).openapi({ example: '찌개류' }),
   display_order: DisplayOrder.optional().openapi({ description: 'default: after the last one' }),
 });
 const MenuFields = z.object({
-  category_id: z.uuid(),
-  name: z.string().trim().min(1).max(100).openapi({ example: '김치찌개' }),
+  category_id: Uuid,
+  name: SingleLine.trim().min(1).max(100).openapi({ example: '김치찌개' }),
   price: z.number().int().min(0).max(10_000_000).openapi({ description: 'whole won' }),
-  description: z.string().trim().max(1000).nullable().optional(),
+  description: MultiLine.trim().max(1000).nullable().optional(),
   is_available: z.boolean().optional().openapi({ description: 'default true; false = 품절' }),
   display_order: DisplayOrder.optional().openapi({ description: 'default: last in its category' }),
 });
@@ -109,7 +118,7 @@ const listMenusRoute = createRoute({
   method: 'get',
   path: '/api/admin/menus',
   summary: 'Menus of the store, or of one category',
-  request: { query: z.object({ category_id: z.uuid().optional() }) },
+  request: { query: z.object({ category_id: Uuid.optional() }) },
   responses: { 200: jsonResponse(Menus, 'the menus'), ...errorResponses(400, 401, 403, 404) },
 });
 const addMenuRoute = createRoute({
@@ -134,11 +143,11 @@ const reorderRoute = createRoute({
   request: {
     body: jsonBody(
       z.object({
-        category_id: z.uuid(),
+        category_id: Uuid,
         menu_ids: z
-          .array(z.uuid())
+          .array(Uuid)
           .max(1000)
-          .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, {
+          .refine((ids) => new Set(ids).size === ids.length, {
             message: '같은 메뉴가 두 번 들어 있습니다.',
           }),
       }),

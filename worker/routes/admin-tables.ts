@@ -1,13 +1,21 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { addTable, changeTable, listTables, removeTable, TableSchema } from '../domain/tables.ts';
+import { revokeAccess } from '../auth/revocation.ts';
 import { bumpVersion, cacheKeys, invalidate } from '../cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
-import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from '../openapi.ts';
+import {
+  createRouter,
+  errorResponses,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  SingleLine,
+} from '../openapi.ts';
 
 /** Fits the `integer` column; a number beyond it would be a database error, not a 400. */
 const TableNumber = z.number().int().min(1).max(2_147_483_647).openapi({ example: 5 });
 /** What the tablet is set up with; stored only as a bcrypt hash. */
-const TablePassword = z.string().min(4).max(64).openapi({ example: '1234' });
+const TablePassword = SingleLine.min(4).max(64).openapi({ example: '1234' });
 
 const listRoute = createRoute({
   method: 'get',
@@ -73,8 +81,9 @@ const removeRoute = createRoute({
 
 /**
  * The store admin's table set-up: list, add, renumber or re-password, remove. Every change
- * invalidates the cached dashboard (and, for a new password or a removed table, the tablet's
- * cached account, so its old tokens are refused on the next request) once committed.
+ * invalidates the cached dashboard once committed; a new password or a removed table also
+ * revokes the tablet's access (`revokeAccess`): its old tokens are refused on the next request
+ * and its open streams end at once. Cache keys and the hub come from the row, not the path.
  */
 export const adminTables = createRouter()
   .openapi(listRoute, async (c) => {
@@ -99,22 +108,22 @@ export const adminTables = createRouter()
       tableNumber: body.table_number,
       password: body.password,
     });
-    await invalidate(
-      c.var.redis,
-      cacheKeys.dashboard(storeId),
-      ...(body.password === undefined ? [] : [cacheKeys.account(id)]),
-    );
+    const redis = c.var.redis;
+    await Promise.all([
+      invalidate(redis, cacheKeys.dashboard(storeId)),
+      body.password !== undefined && revokeAccess(c.env, redis, { id: table.id, storeId }),
+    ]);
     return c.json(table, 200);
   })
   .openapi(removeRoute, async (c) => {
-    const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
-    await removeTable(c.var.db, storeId, id);
+    const table = await removeTable(c.var.db, storeOf(c.var.principal), id);
     const redis = c.var.redis;
     await Promise.all([
-      invalidate(redis, cacheKeys.dashboard(storeId), cacheKeys.account(id)),
+      invalidate(redis, cacheKeys.dashboard(table.storeId)),
+      revokeAccess(c.env, redis, table),
       // Its history stays, but is no longer the table's: its pages must answer 404 now.
-      bumpVersion(redis, cacheKeys.historyVersion(id)),
+      bumpVersion(redis, cacheKeys.historyVersion(table.id)),
     ]);
     return c.body(null, 204);
   });

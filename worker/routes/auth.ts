@@ -3,15 +3,18 @@ import type { Context } from 'hono';
 import { keyRing } from '../auth/keys.ts';
 import { loginStoreAdmin, loginSuperAdmin, loginTable } from '../domain/logins.ts';
 import type { AppEnv } from '../env.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
+import {
+  createRouter,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  SingleLine,
+  Uuid,
+} from '../openapi.ts';
 
-const Password = z.string().min(1).max(200);
+const Password = SingleLine.min(1).max(200);
 /** PostgreSQL text cannot hold NUL: such a name would fail the look-up with a 500, not a 400. */
-const Username = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[^\u0000]*$/);
+const Username = SingleLine.min(1).max(100);
 const TokenFields = {
   access_token: z.string(),
   token_type: z.literal('Bearer'),
@@ -34,7 +37,7 @@ const tableLogin = createRoute({
   request: {
     body: jsonBody(
       z.object({
-        store_id: z.uuid(),
+        store_id: Uuid,
         // `dining_tables.table_number` is an int4: a larger number would fail the query (500).
         table_number: z.number().int().min(1).max(2_147_483_647),
         password: Password,
@@ -62,7 +65,7 @@ const adminLogin = createRoute({
   tags: ['auth'],
   summary: 'A store admin logs in',
   request: {
-    body: jsonBody(z.object({ store_id: z.uuid(), username: Username, password: Password })),
+    body: jsonBody(z.object({ store_id: Uuid, username: Username, password: Password })),
   },
   responses: {
     200: jsonResponse(

@@ -1,9 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { cacheKeys, invalidating } from '../cache.ts';
-import { createOrder, tableOrders } from '../domain/orders.ts';
-import { OrderSchema } from '../domain/order-view.ts';
+import { createOrder, MAX_ORDER_TOTAL, MAX_SESSION_TOTAL, tableOrders } from '../domain/orders.ts';
+import { OrderSchema, SessionTotal } from '../domain/order-view.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
+import {
+  createRouter,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  SingleLine,
+  Uuid,
+} from '../openapi.ts';
+
+/** An amount as the API document writes it: `100,000,000 won`. */
+const won = (amount: number) => `${amount.toLocaleString('en-US')} won`;
 
 /** Lines per order: far more than a table orders at once, few enough to bound the work. */
 const MAX_LINES = 50;
@@ -13,7 +23,7 @@ const PlaceOrderBody = z
     items: z
       .array(
         z.object({
-          menu_id: z.uuid(),
+          menu_id: Uuid,
           quantity: z.number().int().min(1).max(99),
         }),
       )
@@ -24,7 +34,7 @@ const PlaceOrderBody = z
 
 const IdempotencyHeader = z.object({
   // The validator matches header names case-insensitively.
-  'Idempotency-Key': z.string().min(1).max(255).optional().openapi({
+  'Idempotency-Key': SingleLine.min(1).max(255).optional().openapi({
     description: 'Retry key of this table: the same key and body answer the first order again',
   }),
 });
@@ -34,6 +44,10 @@ const placeOrder = createRoute({
   path: '/api/customer/orders',
   tags: ['customer'],
   summary: 'A table places an order',
+  description:
+    `An order comes to at most ${won(MAX_ORDER_TOTAL)} (400 VALIDATION_ERROR beyond it); one ` +
+    `that would take the party's stay past ${won(MAX_SESSION_TOTAL)} is 409 ` +
+    'SESSION_TOTAL_LIMIT_REACHED.',
   ...authorized('table'),
   request: { headers: IdempotencyHeader, body: jsonBody(PlaceOrderBody) },
   responses: {
@@ -56,7 +70,7 @@ const placeOrder = createRoute({
 const TableOrders = z
   .object({
     table_session_id: z.uuid().nullable(),
-    total_amount: z.number().int(),
+    total_amount: SessionTotal,
     orders: z.array(OrderSchema),
   })
   .openapi('TableOrders');

@@ -1,46 +1,84 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
-import { verifyRelayRequest } from '../auth/relay-signature.ts';
+import { signatureInvalid, verifyRelayRequest } from '../auth/relay-signature.ts';
 import { cacheKeys, invalidate } from '../cache.ts';
 import { parseImageKey, sniffImageType, VARIANT_NAMES } from '../domain/image-keys.ts';
 import { markImageFailed, markImageReady } from '../domain/menu-images.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
+import { storeHub } from '../hub/store-hub.ts';
 import { database } from '../middleware/db.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
+import {
+  createRouter,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  MultiLine,
+  SingleLine,
+  Uuid,
+} from '../openapi.ts';
+
+/** Which store a signed request is for, read from what the relay signed; undefined if none. */
+type StoreOfRequest = (path: string, body: ArrayBuffer) => string | undefined;
 
 /**
  * The relay's signature over method, path and body (see `verifyRelayRequest`), checked before
- * anything else reads the request. The path is the one sent, without decoding.
+ * anything else reads the request; then the replay check. The store's hub remembers each signed
+ * request it accepted while its timestamp is inside the window (the receipts of event
+ * deliveries), so the same request sent again is 401 `replayed`. The relay signs every attempt
+ * afresh, so its retries are new requests. A request whose signed path or body names no store
+ * names no object or menu either: its route refuses it before reading or writing anything.
  */
-const relaySignedRequest = createMiddleware<AppEnv>(async function relaySignedRequest(c, next) {
-  await verifyRelayRequest(
-    c.env.RELAY_HMAC_SECRET,
-    {
-      timestamp: c.req.header('x-relay-timestamp'),
-      signature: c.req.header('x-relay-signature'),
-    },
-    { method: c.req.method, path: new URL(c.req.url).pathname, body: await c.req.arrayBuffer() },
-  );
-  await next();
-});
+function relaySignedRequest(storeOf: StoreOfRequest) {
+  return createMiddleware<AppEnv>(async function relaySignedRequest(c, next) {
+    const path = new URL(c.req.url).pathname; // as sent, without decoding: what was signed
+    const body = await c.req.arrayBuffer();
+    const receipt = await verifyRelayRequest(
+      c.env.RELAY_HMAC_SECRET,
+      {
+        timestamp: c.req.header('x-relay-timestamp'),
+        signature: c.req.header('x-relay-signature'),
+      },
+      { method: c.req.method, path, body },
+    );
+    const storeId = storeOf(c.req.path, body);
+    if (storeId !== undefined && !(await storeHub(c.env, storeId).acceptRelayRequest(receipt))) {
+      throw signatureInvalid('replayed');
+    }
+    await next();
+  });
+}
 
 const IMAGE_OBJECT_PATH = '/internal/images/';
 const keyOf = (path: string) => path.slice(IMAGE_OBJECT_PATH.length);
+
+/** An object request names its store in the key: `menus/<store_id>/…`. */
+const signedObjectRequest = relaySignedRequest((path) => parseImageKey(keyOf(path))?.storeId);
+
+const ReportedStore = z.object({ store_id: z.uuid() });
+/** A job's report names its store in the body's `store_id`. */
+const signedJobReport = relaySignedRequest((_path, body) => {
+  try {
+    const report = ReportedStore.safeParse(JSON.parse(new TextDecoder().decode(body)));
+    return report.success ? report.data.store_id.toLowerCase() : undefined;
+  } catch {
+    return undefined; // not JSON: the route answers 400
+  }
+});
 
 function notFound(): ApiError {
   return new ApiError(404, 'NOT_FOUND', '이미지를 찾을 수 없습니다.');
 }
 
 const MenuIdParam = z.object({
-  menu_id: z.uuid().openapi({ param: { name: 'menu_id', in: 'path' } }),
+  menu_id: Uuid.openapi({ param: { name: 'menu_id', in: 'path' } }),
 });
 const Updated = z.object({ updated: z.boolean() });
 const internalRoute = {
   tags: ['internal'],
   // Not part of the public API: only the relay calls these, signed with RELAY_HMAC_SECRET.
   hide: true,
-  middleware: [relaySignedRequest, database],
+  middleware: [signedJobReport, database],
 };
 
 const readyRoute = createRoute({
@@ -52,10 +90,10 @@ const readyRoute = createRoute({
     params: MenuIdParam,
     body: jsonBody(
       z.object({
-        store_id: z.uuid(),
-        original_key: z.string().max(300),
-        thumbnail_key: z.string().max(300),
-        display_key: z.string().max(300),
+        store_id: Uuid,
+        original_key: SingleLine.max(300),
+        thumbnail_key: SingleLine.max(300),
+        display_key: SingleLine.max(300),
       }),
     ),
   },
@@ -74,9 +112,9 @@ const failedRoute = createRoute({
     params: MenuIdParam,
     body: jsonBody(
       z.object({
-        store_id: z.uuid(),
-        original_key: z.string().max(300),
-        reason: z.string().max(10_000),
+        store_id: Uuid,
+        original_key: SingleLine.max(300),
+        reason: MultiLine.max(10_000),
       }),
     ),
   },
@@ -91,11 +129,12 @@ const MAX_REASON_CHARS = 500;
 
 /**
  * The relay's image worker: reads originals, stores variants and reports the outcome. Every call
- * is signed (method, path and body hash), so a key or verb cannot be swapped in transit.
+ * is signed (method, path and body hash), so a key or verb cannot be swapped in transit, and is
+ * accepted once, so a captured call cannot be sent again.
  */
 export const internalImages = createRouter();
 internalImages
-  .get(`${IMAGE_OBJECT_PATH}*`, relaySignedRequest, async (c) => {
+  .get(`${IMAGE_OBJECT_PATH}*`, signedObjectRequest, async (c) => {
     const key = parseImageKey(keyOf(c.req.path));
     const object = key && (await c.env.IMAGES.get(key.key));
     if (!object) throw notFound();
@@ -105,7 +144,7 @@ internalImages
     headers.set('content-length', String(object.size));
     return new Response(object.body, { headers });
   })
-  .put(`${IMAGE_OBJECT_PATH}*`, relaySignedRequest, async (c) => {
+  .put(`${IMAGE_OBJECT_PATH}*`, signedObjectRequest, async (c) => {
     const key = parseImageKey(keyOf(c.req.path));
     if (!key || !VARIANT_NAMES.has(key.name)) {
       throw new ApiError(400, 'VALIDATION_ERROR', '변환 이미지 키가 아닙니다.', {
@@ -125,10 +164,10 @@ internalImages
 internalImages
   .openapi(readyRoute, async (c) => {
     const body = c.req.valid('json');
-    const storeId = body.store_id.toLowerCase();
+    const storeId = body.store_id;
     const result = await markImageReady(c.var.db, c.env.IMAGES, {
       storeId,
-      menuId: c.req.valid('param').menu_id.toLowerCase(),
+      menuId: c.req.valid('param').menu_id,
       originalKey: body.original_key,
       thumbnailKey: body.thumbnail_key,
       displayKey: body.display_key,
@@ -139,8 +178,8 @@ internalImages
   .openapi(failedRoute, async (c) => {
     const body = c.req.valid('json');
     const result = await markImageFailed(c.var.db, c.env.IMAGES, {
-      storeId: body.store_id.toLowerCase(),
-      menuId: c.req.valid('param').menu_id.toLowerCase(),
+      storeId: body.store_id,
+      menuId: c.req.valid('param').menu_id,
       originalKey: body.original_key,
       reason: body.reason.slice(0, MAX_REASON_CHARS) || 'unknown',
     });

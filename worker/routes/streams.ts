@@ -1,21 +1,25 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { Role } from '../auth/tokens.ts';
 import { assertAccountActive } from '../domain/accounts.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
-import { storeHub } from '../hub/store-hub.ts';
+import { storeHub, type StreamRefusal } from '../hub/store-hub.ts';
+import {
+  DEFAULT_STREAMS_PER_STORE,
+  STREAMS_PER_ACCOUNT,
+  type StreamRole,
+} from '../hub/stream-limits.ts';
 import { storeOfTicket, ticketInvalid } from '../hub/stream-tickets.ts';
 import { authorized, requireRole, storeOf } from '../middleware/auth.ts';
-import { createRouter, errorResponses, jsonResponse } from '../openapi.ts';
+import { createRouter, errorResponses, jsonResponse, SingleLine } from '../openapi.ts';
 
 /**
  * Authenticates a stream by its bearer token, or — for `EventSource`, which cannot send headers —
  * by a single-use `?ticket=` redeemed at the store's hub. A ticket opens only its own role's
  * stream; an unknown, used or expired one is a 401, like a bad token.
  */
-function streamAuth(role: Extract<Role, 'store_admin' | 'table'>) {
+function streamAuth(role: StreamRole) {
   const bearer = requireRole([role]);
   return createMiddleware<AppEnv>(async function authenticateStream(c, next) {
     const ticket = c.req.query('ticket');
@@ -54,26 +58,35 @@ const createTicket = createRoute({
 });
 
 const StreamQuery = z.object({
-  ticket: z.string().optional().openapi({
+  ticket: SingleLine.optional().openapi({
     description: 'from POST /api/admin/stream-ticket, instead of the Authorization header',
   }),
-  last_event_id: z.string().optional().openapi({
+  last_event_id: SingleLine.optional().openapi({
     description: '`Last-Event-ID` for clients that cannot send the header',
   }),
 });
 const StreamHeaders = z.object({
-  'Last-Event-ID': z.string().optional().openapi({
+  'Last-Event-ID': SingleLine.optional().openapi({
     description: 'the last `id:` received: the events after it are sent first',
   }),
 });
 
+/** Who holds each kind of stream, in the API description's words. */
+const HOLDER: Record<StreamRole, string> = { store_admin: 'store admin', table: 'table' };
+
 /** An SSE stream route: documented as `text/event-stream`, authenticated by token or ticket. */
-function streamRoute(path: string, role: 'store_admin' | 'table', summary: string) {
+function streamRoute(path: string, role: StreamRole, summary: string, description: string) {
   return createRoute({
     method: 'get',
     path,
     tags: ['realtime'],
     summary,
+    description:
+      `${description} Open streams are capped: ${STREAMS_PER_ACCOUNT[role]} per ${HOLDER[role]} ` +
+      `(its account) and ${DEFAULT_STREAMS_PER_STORE} per store (\`STREAM_LIMIT_PER_STORE\`); ` +
+      'one more answers 429 RATE_LIMITED with `Retry-After` until one closes. A stream ends at ' +
+      'once when its account loses access (admin deactivated, new table password, table ' +
+      'removed); the reconnect is then refused.',
     middleware: [streamAuth(role)] as const,
     security: [{ bearer: [] }, { streamTicket: [] }],
     request: { query: StreamQuery, headers: StreamHeaders },
@@ -93,24 +106,42 @@ const adminStream = streamRoute(
   '/api/admin/orders/stream',
   'store_admin',
   "The store's events, live (the admin dashboard)",
+  'Every event of the store.',
 );
 const tableStream = streamRoute(
   '/api/customer/orders/stream',
   'table',
   "The calling table's events, live (the tablet)",
+  'The events of the party now seated at the table: a `Last-Event-ID` from before its last ' +
+    '이용 완료 gets `event: resync` (reload the order list), never an earlier party’s events.',
 );
 
 /**
  * Hands the client to its store's hub, which answers the stream. The hub's body goes out as it
  * is (never read or buffered here); only this request's id joins its headers.
  */
-async function openStream(c: Context<AppEnv>): Promise<Response> {
+async function openStream(c: Context<AppEnv>, role: StreamRole): Promise<Response> {
   const principal = c.var.principal;
-  const stream = await storeHub(c.env, storeOf(principal)).openStream({
-    tableId: principal.role === 'table' ? principal.sub : null,
+  const opened = await storeHub(c.env, storeOf(principal)).openStream({
+    role,
+    accountId: principal.sub,
     lastEventId: c.req.header('last-event-id') ?? c.req.query('last_event_id') ?? null,
   });
-  return c.newResponse(stream.body, stream);
+  if (!(opened instanceof Response)) throw tooManyStreams(opened);
+  return c.newResponse(opened.body, opened);
+}
+
+/** 429 for a stream over its account's or its store's cap, in the rate limit's words. */
+function tooManyStreams(refusal: StreamRefusal): ApiError {
+  return new ApiError(
+    429,
+    'RATE_LIMITED',
+    '열려 있는 실시간 연결이 너무 많습니다. 잠시 후 다시 시도해 주세요.',
+    {
+      details: { per: refusal.per, limit: refusal.limit, retry_after: refusal.retryAfterSeconds },
+      headers: { 'Retry-After': String(refusal.retryAfterSeconds) },
+    },
+  );
 }
 
 /** Real-time: stream tickets, and the admin's and tables' event streams (SPEC §3, §4). */
@@ -120,8 +151,8 @@ export const streams = createRouter()
     const ticket = await storeHub(c.env, storeOf(principal)).createTicket(principal);
     return c.json(ticket, 200);
   })
-  .openapi(adminStream, (c) => openStream(c))
-  .openapi(tableStream, (c) => openStream(c));
+  .openapi(adminStream, (c) => openStream(c, 'store_admin'))
+  .openapi(tableStream, (c) => openStream(c, 'table'));
 
 streams.openAPIRegistry.registerComponent('securitySchemes', 'streamTicket', {
   type: 'apiKey',

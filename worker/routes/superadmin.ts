@@ -12,6 +12,7 @@ import {
   openStore,
   StoreSchema,
 } from '../domain/stores.ts';
+import { revokeAccess } from '../auth/revocation.ts';
 import { cacheKeys, invalidate } from '../cache.ts';
 import { authorized } from '../middleware/auth.ts';
 import {
@@ -23,17 +24,13 @@ import {
   PageQuery,
   Pagination,
   pagination,
+  SingleLine,
+  Uuid,
 } from '../openapi.ts';
-import type { Redis } from '@upstash/redis/cloudflare';
-
-/** Control characters (NUL above all, which PostgreSQL text refuses) have no place in a name. */
-const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
 const StoreBody = z.object({
-  name: z.string().trim().min(1).max(100).regex(PRINTABLE),
-  timezone: z
-    .string()
-    .trim()
+  name: SingleLine.trim().min(1).max(100),
+  timezone: SingleLine.trim()
     .max(64)
     .refine((tz) => canonicalTimeZone(tz) !== undefined, 'not an IANA time zone')
     .overwrite((tz) => canonicalTimeZone(tz) ?? tz)
@@ -46,26 +43,21 @@ const StoreBody = z.object({
  * letters, digits, `.`, `_`, `-`, starting with a letter or digit. Upper case is refused rather
  * than folded, so `Kim` and `kim` can never be two accounts of one store.
  */
-const Username = z
-  .string()
-  .min(3)
+const Username = SingleLine.min(3)
   .max(50)
   .regex(/^[a-z0-9][a-z0-9._-]*$/)
   .openapi({ example: 'counter-1' });
 
 const StoreAdminBody = z.object({
-  store_id: z.uuid(),
+  store_id: Uuid,
   username: Username,
-  password: z.string().min(8).max(100),
+  password: SingleLine.min(8).max(100),
 });
 
 const StoreAdminQuery = PageQuery.extend({
-  store_id: z.uuid().optional(),
-  q: z
-    .string()
-    .trim()
+  store_id: Uuid.optional(),
+  q: SingleLine.trim()
     .max(50)
-    .regex(PRINTABLE)
     .optional()
     .openapi({ description: 'part of the username, case-insensitive' }),
 });
@@ -147,14 +139,6 @@ const deactivateAdmin = adminSwitch(
   'Disable a store admin: its tokens are refused from the next request (403 ACCOUNT_DISABLED)',
 );
 
-/**
- * A store admin was (de)activated: forget its cached account state once the change committed,
- * so its tokens are judged by the new state on their very next request.
- */
-function storeAdminChanged(redis: Redis, adminId: string): Promise<void> {
-  return invalidate(redis, cacheKeys.account(adminId));
-}
-
 /** The operator's console: stores and the accounts of their admins. */
 export const superadmin = createRouter()
   .openapi(createStore, async (c) => {
@@ -189,12 +173,13 @@ export const superadmin = createRouter()
   .openapi(activateAdmin, async (c) => {
     const { id } = c.req.valid('param');
     const admin = await setStoreAdminActive(c.var.db, id, true);
-    await storeAdminChanged(c.var.redis, id);
+    // Its tokens from before are judged by the new token version on their very next request.
+    await invalidate(c.var.redis, cacheKeys.account(admin.id));
     return c.json(admin, 200);
   })
   .openapi(deactivateAdmin, async (c) => {
     const { id } = c.req.valid('param');
     const admin = await setStoreAdminActive(c.var.db, id, false);
-    await storeAdminChanged(c.var.redis, id);
+    await revokeAccess(c.env, c.var.redis, { id: admin.id, storeId: admin.store_id });
     return c.json(admin, 200);
   });

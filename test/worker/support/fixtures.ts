@@ -41,15 +41,28 @@ export type StoreFixture = {
 
 /** A store with one active store admin (and that admin's token). */
 export async function newStore(options: { timezone?: string } = {}): Promise<StoreFixture> {
-  return withDb(async (db) => {
-    const [store] = await db
+  const store = await withDb(async (db) => {
+    const [row] = await db
       .insert(schema.stores)
       .values({ name: unique('가게'), timezone: options.timezone ?? 'Asia/Seoul' })
       .returning();
+    return row!;
+  });
+  return {
+    id: store.id,
+    name: store.name,
+    timezone: store.timezone,
+    admin: await newStoreAdmin(store.id),
+  };
+}
+
+/** Another active admin of the store, and its token. */
+export async function newStoreAdmin(storeId: string): Promise<StoreFixture['admin']> {
+  return withDb(async (db) => {
     const [admin] = await db
       .insert(schema.admins)
       .values({
-        storeId: store!.id,
+        storeId,
         username: unique('admin'),
         passwordHash: await hashed(),
         role: 'store_admin',
@@ -58,15 +71,10 @@ export async function newStore(options: { timezone?: string } = {}): Promise<Sto
     const token = await issueToken(env, {
       role: 'store_admin',
       sub: admin!.id,
-      storeId: store!.id,
+      storeId,
       ver: admin!.tokenVersion,
     });
-    return {
-      id: store!.id,
-      name: store!.name,
-      timezone: store!.timezone,
-      admin: { id: admin!.id, username: admin!.username, token },
-    };
+    return { id: admin!.id, username: admin!.username, token };
   });
 }
 

@@ -114,13 +114,16 @@ export async function relayHeaders(
   );
 }
 
-/** A signed request as the relay's image worker sends it. */
-export async function relayCall<T = any>(
+/**
+ * A request signed once, as the relay's image worker signs it; each call of the returned function
+ * sends that same request, byte for byte and with the same signature (a replay from the second).
+ */
+export async function signedRelayRequest<T = any>(
   method: string,
   path: string,
   body?: Uint8Array | object,
   headers: Record<string, string> = {},
-): Promise<RawResponse<T>> {
+): Promise<() => Promise<RawResponse<T>>> {
   let raw: Uint8Array | string | undefined;
   const sent: Record<string, string> = { ...headers };
   if (body instanceof Uint8Array) raw = body;
@@ -129,7 +132,18 @@ export async function relayCall<T = any>(
     sent['content-type'] = 'application/json';
   }
   Object.assign(sent, await relayHeaders(method, path, raw ?? ''));
-  return call<T>(method, path, { headers: sent, body: raw as BodyInit | undefined });
+  return () => call<T>(method, path, { headers: sent, body: raw as BodyInit | undefined });
+}
+
+/** A signed request as the relay's image worker sends it, freshly signed. */
+export async function relayCall<T = any>(
+  method: string,
+  path: string,
+  body?: Uint8Array | object,
+  headers: Record<string, string> = {},
+): Promise<RawResponse<T>> {
+  const send = await signedRelayRequest<T>(method, path, body, headers);
+  return send();
 }
 
 /** What the image worker does for a job: store both variants, then report ready. */

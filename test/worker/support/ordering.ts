@@ -141,15 +141,47 @@ export async function completingSession(
   return pending;
 }
 
-/** Resolves once some other backend waits on a lock held by backend `pid`. */
-async function blockedBy(db: Database, pid: number): Promise<void> {
+/**
+ * Holds the store's order-number counters locked (`for update`, as an order's numbering does)
+ * while `requests` start, until `waiting` backends queue behind that lock — directly, or behind
+ * one that does — then lets them all go at once. Answers the requests' responses.
+ */
+export async function holdingOrderNumbers(
+  storeId: string,
+  waiting: number,
+  requests: Array<() => Promise<ApiResponse>>,
+): Promise<ApiResponse[]> {
+  // Boxed, as in `completingSession`.
+  const { pending } = await withDb((db) =>
+    db.transaction(async (tx) => {
+      const { rows } = await tx.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
+      await tx
+        .select({ storeId: schema.orderNumberCounters.storeId })
+        .from(schema.orderNumberCounters)
+        .where(eq(schema.orderNumberCounters.storeId, storeId))
+        .for('update');
+      const pending = Promise.all(requests.map((request) => request()));
+      await blockedBy(db, rows[0]!.pid, waiting);
+      return { pending };
+    }),
+  );
+  return pending;
+}
+
+/** Resolves once `count` other backends wait on a lock held by backend `pid`, or by its waiters. */
+async function blockedBy(db: Database, pid: number, count = 1): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const { rows } = await db.execute<{ waiting: number }>(
-      sql`select count(*)::int as waiting from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))`,
-    );
-    if (rows[0]!.waiting > 0) return;
+    const { rows } = await db.execute<{ waiting: number }>(sql`
+      with recursive queue(pid) as (
+        select pid from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))
+        union
+        select waiter.pid from pg_stat_activity waiter
+        join queue on queue.pid = any(pg_blocking_pids(waiter.pid))
+      )
+      select count(*)::int as waiting from queue`);
+    if (rows[0]!.waiting >= count) return;
     await scheduler.wait(10);
   }
-  throw new Error(`nothing became blocked by backend ${pid}`);
+  throw new Error(`fewer than ${count} backends became blocked by backend ${pid}`);
 }

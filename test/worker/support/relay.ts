@@ -6,22 +6,32 @@
 import { env } from 'cloudflare:test';
 import type { EventType } from '../../../db/schema.ts';
 import type { Envelope } from '../../../worker/hub/envelope.ts';
-import { api, type ApiResponse } from './fixtures.ts';
+import { expect } from 'vitest';
+import { api, outboxOf, type ApiResponse } from './fixtures.ts';
 
 /** Outbox ids are global: a random base per test run keeps tests from colliding. */
 let nextId = 1 + Math.floor(Math.random() * 1_000_000_000);
 
-/** An envelope of the store's event, with a fresh outbox id unless one is given. */
+/**
+ * An envelope of the store's event, with a fresh outbox id unless one is given. A table's event
+ * belongs to a party (session) of its own unless `tableSessionId` names one.
+ */
 export function envelope(
   storeId: string,
-  options: { type?: EventType; tableId?: string | null; id?: number; data?: object } = {},
+  options: {
+    type?: EventType;
+    tableId?: string | null;
+    tableSessionId?: string;
+    id?: number;
+    data?: object;
+  } = {},
 ): Envelope {
   return {
     id: options.id ?? nextId++,
     type: options.type ?? 'order.created',
     store_id: storeId,
     table_id: options.tableId ?? null,
-    table_session_id: options.tableId ? crypto.randomUUID() : null,
+    table_session_id: options.tableId ? (options.tableSessionId ?? crypto.randomUUID()) : null,
     occurred_at: new Date().toISOString(),
     data: { ...(options.data ?? { order_number: 1 }) },
   };
@@ -73,4 +83,35 @@ export async function deliver(
 ): Promise<ApiResponse<{ stored: boolean; error?: { code: string } }>> {
   const body = JSON.stringify(event);
   return postEvent(body, await signature(body));
+}
+
+/** Delivers events through the relay endpoint, in order, expecting each to be accepted and stored. */
+export async function deliverAll(...events: Envelope[]): Promise<void> {
+  for (const event of events) {
+    const res = await deliver(event);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.stored).toBe(true);
+  }
+}
+
+/**
+ * Plays the relay for a store: delivers every outbox row the store's use cases wrote, oldest
+ * first, as the envelope the relay publishes. Rows delivered before are answered as duplicates.
+ * Answers the envelopes, oldest first.
+ */
+export async function relayOutbox(storeId: string): Promise<Envelope[]> {
+  const envelopes = (await outboxOf(storeId)).map((row): Envelope => ({
+    id: row.id,
+    type: row.type,
+    store_id: row.storeId,
+    table_id: row.tableId,
+    table_session_id: row.tableSessionId,
+    occurred_at: row.createdAt.toISOString(),
+    data: row.payload as Record<string, unknown>,
+  }));
+  for (const event of envelopes) {
+    const res = await deliver(event);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  }
+  return envelopes;
 }

@@ -156,22 +156,39 @@ export async function openStream(
   const response = await exports.default.fetch(`http://table-order.test${path}`, { headers });
   if (response.status !== 200) {
     const body = await response.text();
-    throw new StreamRefused(response.status, body ? JSON.parse(body) : undefined);
+    throw new StreamRefused(response.status, body ? JSON.parse(body) : undefined, response.headers);
   }
   return new SseReader(response);
 }
 
-/** A stream that did not open: its status and error envelope. */
+/** A stream that did not open: its status, error envelope and headers. */
 export class StreamRefused extends Error {
   override name = 'StreamRefused';
   readonly status: number;
-  readonly body: { error: { code: string } } | undefined;
+  readonly body: { error: { code: string; details: Record<string, unknown> } } | undefined;
+  readonly headers: Headers;
 
-  constructor(status: number, body: { error: { code: string } } | undefined) {
+  constructor(status: number, body: StreamRefused['body'], headers: Headers) {
     super(`stream refused with ${status}: ${JSON.stringify(body)}`);
     this.status = status;
     this.body = body;
+    this.headers = headers;
   }
+}
+
+/** Expects the stream at `path` to be refused; answers the refusal. */
+export async function refusedStream(
+  path: string,
+  options: { token?: string } = {},
+): Promise<StreamRefused> {
+  try {
+    const reader = await openStream(path, options);
+    await reader.close();
+  } catch (error) {
+    if (error instanceof StreamRefused) return error;
+    throw error;
+  }
+  throw new Error(`${path} opened, expected a refusal`);
 }
 
 /** Expects the stream at `path` to be refused; answers its status and error code. */
@@ -179,15 +196,8 @@ export async function refusal(
   path: string,
   options: { token?: string } = {},
 ): Promise<{ status: number; code: string | undefined }> {
-  try {
-    const reader = await openStream(path, options);
-    await reader.close();
-  } catch (error) {
-    if (error instanceof StreamRefused)
-      return { status: error.status, code: error.body?.error.code };
-    throw error;
-  }
-  throw new Error(`${path} opened, expected a refusal`);
+  const refused = await refusedStream(path, options);
+  return { status: refused.status, code: refused.body?.error.code };
 }
 
 /** Disconnects every stream a test left open. */
