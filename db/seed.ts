@@ -8,7 +8,7 @@
 import { and, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { hashPassword } from '../worker/domain/passwords.ts';
+import { hashPassword } from '../worker/platform/passwords.ts';
 import * as schema from './schema.ts';
 
 export const DEMO_STORE_ID = '00000000-0000-4000-8000-00000000d3e0';

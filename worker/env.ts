@@ -1,7 +1,7 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Principal } from './auth/tokens.ts';
-import type { Prefetched } from './cache.ts';
+import type { Prefetched } from './platform/cache.ts';
 import type { Database } from './domain/database.ts';
 
 /** Hono's environment for this app: the Worker bindings (generated `Env`) and per-request values. */
@@ -12,7 +12,7 @@ export type AppEnv = {
     db: Database;
     /** Opens the request's first database connection ahead of its first query (middleware/db). */
     warmUpDatabase: () => Promise<void>;
-    /** The request's Redis client (see redis.ts). */
+    /** The request's Redis client (see middleware/redis). */
     redis: Redis;
     /** The route's first cache read, started by `authorizedReading` (middleware/auth). */
     prefetched?: Prefetched;

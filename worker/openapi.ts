@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from './env.ts';
 import { ApiError } from './api-error.ts';
+import { Uuid } from './contracts/ids.ts';
 
 /**
  * A router whose routes are declared with zod schemas (`createRoute`): the same schemas validate
@@ -71,12 +72,8 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
   return { description, content: { 'application/json': { schema } } } as const;
 }
 
-/**
- * Every id a request gives (path, query or body), as a uuid read in lower case: the database
- * compares uuids whatever their case, but cache keys, throttle buckets, tokens and the store's
- * hub name use the text, so an id has one spelling from the edge on. A malformed id is a 400.
- */
-export const Uuid = z.uuid().overwrite((id) => id.toLowerCase());
+/** Every id a request gives, read in lower case; a malformed id is a 400. */
+export { Uuid };
 
 /**
  * Text on one line: no C0 or C1 control character (PostgreSQL text cannot hold NUL, and none of

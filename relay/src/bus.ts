@@ -18,18 +18,8 @@ import {
   type AMQPSubscription,
 } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
+import type { Envelope } from '../../worker/contracts/events.ts';
 import { pause, retryDelay } from './backoff.ts';
-
-/** An event as published to RabbitMQ and forwarded, byte for byte, to the Worker. */
-export interface EventEnvelope {
-  id: number;
-  type: string;
-  store_id: string;
-  table_id: string | null;
-  table_session_id: string | null;
-  occurred_at: string;
-  data: unknown;
-}
 
 /** The exchange and queue names of one namespace. */
 export function topologyNames(namespace: string) {
@@ -44,7 +34,7 @@ export function topologyNames(namespace: string) {
 }
 
 /** `store.<store_id>.<type>`, e.g. `store.4f….order.created`. */
-export function routingKeyOf(envelope: Pick<EventEnvelope, 'store_id' | 'type'>): string {
+export function routingKeyOf(envelope: Pick<Envelope, 'store_id' | 'type'>): string {
   return `store.${envelope.store_id}.${envelope.type}`;
 }
 
@@ -181,11 +171,12 @@ export class Bus {
   }
 
   /**
-   * Publishes one envelope: persistent, `messageId` = event id, routing key
-   * `store.<store_id>.<type>`. Resolves once the broker confirmed it; rejects when it is not
-   * connected, the broker refused (nack) or no confirm came within the publish timeout.
+   * Publishes one envelope, to be forwarded byte for byte to the Worker: persistent, `messageId`
+   * = event id, routing key `store.<store_id>.<type>`. Resolves once the broker confirmed it;
+   * rejects when it is not connected, the broker refused (nack) or no confirm came within the
+   * publish timeout.
    */
-  async publish(envelope: EventEnvelope): Promise<void> {
+  async publish(envelope: Envelope): Promise<void> {
     const events = this.#events;
     if (!this.#connected || events === undefined) {
       throw new BrokerUnavailableError('not connected to the broker');

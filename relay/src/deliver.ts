@@ -13,11 +13,11 @@
  */
 import type { AMQPMessage } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
+import { signEvent } from '../../worker/contracts/relay-signature.ts';
 import { pause, refusedForGood, retryDelay } from './backoff.ts';
 import type { Bus } from './bus.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { QueueConsumer } from './queue-consumer.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './signing.ts';
 
 export interface HubDeliveryOptions {
   bus: Pick<Bus, 'subscribeToHubDelivery'>;
@@ -121,14 +121,12 @@ export class HubDelivery {
   }
 
   async #post(body: string): Promise<Outcome> {
-    const timestamp = String(Date.now());
     try {
       const response = await fetch(this.#endpoint, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [TIMESTAMP_HEADER]: timestamp,
-          [SIGNATURE_HEADER]: sign(this.#options.secret, timestamp, body),
+          ...(await signEvent(this.#options.secret, body)),
         },
         body,
         signal: AbortSignal.timeout(this.#options.timeoutMs),

@@ -1,7 +1,8 @@
 /**
  * The image worker: consumes `<ns>.image-jobs` (every store's `menu.image_uploaded`) and, per job,
  * fetches the original from the Worker, makes the WebP variants (image-variants.ts), stores them
- * back through the Worker and reports `image-ready`. Every call is signed (signRequest).
+ * back through the Worker and reports `image-ready`. Every call is signed (`signRequest` of the
+ * relay-signature contract).
  *
  * Two kinds of failure, handled apart:
  * - the original itself is bad (missing, corrupt, not an image, too many pixels): retrying cannot
@@ -12,16 +13,17 @@
  *   A refusal for good (a 4xx but 408 and 429, see `refusedForGood`) would come back on every
  *   attempt, so the job is reported failed and dead-lettered at once instead.
  */
-import { createHash } from 'node:crypto';
 import type { AMQPMessage } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { sha256Hex } from '../../worker/contracts/encoding.ts';
+import { imageKey, internalImagePath, VARIANTS } from '../../worker/contracts/image-keys.ts';
+import { signRequest } from '../../worker/contracts/relay-signature.ts';
 import { pause, refusedForGood, retryDelay } from './backoff.ts';
 import type { Bus } from './bus.ts';
 import { UndecodableImageError, makeVariants } from './image-variants.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { QueueConsumer } from './queue-consumer.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from './signing.ts';
 
 export interface ImageWorkerOptions {
   bus: Pick<Bus, 'subscribeToImageJobs'>;
@@ -166,7 +168,7 @@ export class ImageWorker {
     job: ImageJob,
   ): Promise<{ outcome: 'ready' | 'failed'; reason?: string; updated?: boolean }> {
     const { original_key: originalKey, sha256 } = job.data;
-    const fetched = await this.#call('GET', imagePath(originalKey));
+    const fetched = await this.#call('GET', internalImagePath(originalKey));
     if (fetched.status === 404) {
       await fetched.body?.cancel();
       return this.#failed(job, 'original missing');
@@ -176,7 +178,7 @@ export class ImageWorker {
       throw new WorkerCallFailed('fetch original', fetched.status);
     }
     const original = new Uint8Array(await fetched.arrayBuffer());
-    if (createHash('sha256').update(original).digest('hex') !== sha256) {
+    if ((await sha256Hex(original)) !== sha256) {
       return this.#failed(job, 'original does not match its checksum');
     }
 
@@ -188,9 +190,9 @@ export class ImageWorker {
       throw error;
     }
 
-    const prefix = originalKey.slice(0, -'/original'.length);
-    const thumbnailKey = `${prefix}/thumb.webp`;
-    const displayKey = `${prefix}/display.webp`;
+    // Beside the original, in its content-addressed folder.
+    const thumbnailKey = imageKey(job.store_id, job.data.menu_id, sha256, VARIANTS.thumbnail);
+    const displayKey = imageKey(job.store_id, job.data.menu_id, sha256, VARIANTS.display);
     await Promise.all([
       this.#store(thumbnailKey, variants.thumbnail),
       this.#store(displayKey, variants.display),
@@ -225,7 +227,7 @@ export class ImageWorker {
   }
 
   async #store(key: string, bytes: Buffer): Promise<void> {
-    const response = await this.#call('PUT', imagePath(key), bytes, 'image/webp');
+    const response = await this.#call('PUT', internalImagePath(key), bytes, 'image/webp');
     await response.body?.cancel();
     if (!response.ok)
       throw new WorkerCallFailed(`store ${key.slice(key.lastIndexOf('/') + 1)}`, response.status);
@@ -242,10 +244,8 @@ export class ImageWorker {
     body?: Uint8Array | string,
     contentType?: string,
   ): Promise<Response> {
-    const timestamp = String(Date.now());
     const headers: Record<string, string> = {
-      [TIMESTAMP_HEADER]: timestamp,
-      [SIGNATURE_HEADER]: signRequest(this.#options.secret, timestamp, method, path, body),
+      ...(await signRequest(this.#options.secret, { method, path, body })),
     };
     if (contentType !== undefined) headers['content-type'] = contentType;
     try {
@@ -259,11 +259,6 @@ export class ImageWorker {
       throw new WorkerCallFailed(`${method} ${path}`, undefined, { cause: error });
     }
   }
-}
-
-/** `/internal/images/<key>`, each segment escaped (keys are ids and hex, so this changes nothing). */
-function imagePath(key: string): string {
-  return `/internal/images/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /**
@@ -280,6 +275,6 @@ function parseJob(body: string): ImageJob | undefined {
   const parsed = jobSchema.safeParse(value);
   if (!parsed.success) return undefined;
   const { store_id, data } = parsed.data;
-  const expected = `menus/${store_id}/${data.menu_id}/${data.sha256}/original`;
+  const expected = imageKey(store_id, data.menu_id, data.sha256, 'original');
   return data.original_key === expected ? parsed.data : undefined;
 }

@@ -11,13 +11,13 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { OUTBOX_NOTIFY_CHANNEL } from '../../db/schema.ts';
+import { envelopeOf, type Envelope, type OutboxEvent } from '../../worker/contracts/events.ts';
 import { pause, retryDelay } from './backoff.ts';
-import type { EventEnvelope } from './bus.ts';
 import type { RelayMetrics } from './metrics.ts';
 
 /** Where envelopes go; `publish` resolves once the broker has confirmed the message. */
 export interface EventPublisher {
-  publish(envelope: EventEnvelope): Promise<void>;
+  publish(envelope: Envelope): Promise<void>;
 }
 
 export interface OutboxDrainOptions {
@@ -33,18 +33,10 @@ export interface OutboxDrainOptions {
   metrics?: Pick<RelayMetrics, 'eventsPublished'>;
 }
 
-interface OutboxRecord {
-  id: string; // bigint arrives as text
-  store_id: string;
-  table_id: string | null;
-  table_session_id: string | null;
-  type: string;
-  payload: unknown;
-  created_at: Date;
-}
-
+// Columns named as the contract's `envelopeOf` reads them; `id`, a bigint, arrives as text.
 const CLAIM_BATCH = `
-  select id, store_id, table_id, table_session_id, type, payload, created_at
+  select id, store_id as "storeId", table_id as "tableId",
+    table_session_id as "tableSessionId", type, payload, created_at as "createdAt"
   from outbox where published_at is null
   order by id limit $1
   for update skip locked`;
@@ -55,19 +47,6 @@ const RECORD_FAILURE = `
   where id = any($1::bigint[]) and published_at is null`;
 
 const MAX_ERROR_LENGTH = 1000;
-
-/** The envelope of one outbox row (SPEC §4). */
-export function envelopeOf(row: OutboxRecord): EventEnvelope {
-  return {
-    id: Number(row.id),
-    type: row.type,
-    store_id: row.store_id,
-    table_id: row.table_id,
-    table_session_id: row.table_session_id,
-    occurred_at: row.created_at.toISOString(),
-    data: row.payload,
-  };
-}
 
 /** Drains the outbox into the broker; see the file comment for the guarantees. */
 export class OutboxDrain {
@@ -150,10 +129,10 @@ export class OutboxDrain {
   /** One transaction: claim, publish, await confirms, mark. Returns how many rows it published. */
   async #publishBatch(): Promise<number> {
     const client = await this.#options.pool.connect();
-    let claimed: OutboxRecord[] = [];
+    let claimed: OutboxEvent[] = [];
     try {
       await client.query('begin');
-      claimed = (await client.query<OutboxRecord>(CLAIM_BATCH, [this.#options.batchSize])).rows;
+      claimed = (await client.query<OutboxEvent>(CLAIM_BATCH, [this.#options.batchSize])).rows;
       if (claimed.length > 0) {
         // Started in id order on one confirm channel, so they reach the broker in that order.
         const confirms = await Promise.allSettled(
@@ -178,7 +157,7 @@ export class OutboxDrain {
     }
   }
 
-  async #recordFailure(rows: OutboxRecord[], error: unknown): Promise<void> {
+  async #recordFailure(rows: OutboxEvent[], error: unknown): Promise<void> {
     const message = (error instanceof Error ? error.message : String(error)).slice(
       0,
       MAX_ERROR_LENGTH,

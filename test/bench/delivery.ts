@@ -108,7 +108,7 @@ async function receivedEverywhere(streams: Listener[], orderIds: string[], timeo
     waiting.some((w) => {
       for (; w.read < w.stream.received.length; w.read += 1) {
         const event = w.stream.received[w.read]!;
-        if (event.type === 'order.created') w.missing.delete(event.envelope.data.id);
+        if (event.type === 'order.created') w.missing.delete(event.envelope.data.id as string);
       }
       return w.missing.size > 0;
     });

@@ -22,7 +22,7 @@ import { completeSession } from '../../worker/domain/sessions.ts';
 import { floorDashboard } from '../../worker/domain/dashboard.ts';
 import { orderHistory } from '../../worker/domain/history.ts';
 import { loadGuestMenu } from '../../worker/domain/menu-view.ts';
-import { cacheKeys } from '../../worker/cache.ts';
+import { cacheKeys } from '../../worker/platform/cache.ts';
 import { domainDatabase } from '../support/domain-database.ts';
 import { apiClient, type Reply } from '../support/http.ts';
 import { startStack } from '../support/stack.ts';

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { hashPassword } from '../../worker/domain/passwords.ts';
+import { hashPassword } from '../../worker/platform/passwords.ts';
 import { STREAMS_PER_ACCOUNT } from '../../worker/hub/stream-limits.ts';
 
 /** What a benchmark needs to log in and order at the seeded store. */

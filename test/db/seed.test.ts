@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ADMIN, DEMO_STORE_ID, seed } from '../../db/seed.ts';
 import * as schema from '../../db/schema.ts';
-import { verifyPassword } from '../../worker/domain/passwords.ts';
+import { verifyPassword } from '../../worker/platform/passwords.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/db-fixtures.ts';
 
 let scratch: ScratchDatabase;

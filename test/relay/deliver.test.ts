@@ -4,7 +4,9 @@
  * empty once the consumer has let go) and the dead-letter queue.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Bus, topologyNames, type EventEnvelope } from '../../relay/src/bus.ts';
+import { Bus, topologyNames } from '../../relay/src/bus.ts';
+import type { Envelope } from '../../worker/contracts/events.ts';
+import { RELAY_SIGNATURE_HEADER } from '../../worker/contracts/relay-signature.ts';
 import { HubDelivery } from '../../relay/src/deliver.ts';
 import { relayMetrics } from '../../relay/src/metrics.ts';
 import {
@@ -15,6 +17,7 @@ import {
   randomSecret,
   readyMessages,
   signatureIsValid,
+  sampleOf,
   startWorkerStandIn,
 } from '../support/relay-fixtures.ts';
 import { testServices } from '../support/services.ts';
@@ -82,7 +85,7 @@ async function startDelivery(options: { timeoutMs?: number } = {}) {
 }
 
 let nextId = 1;
-function envelope(storeId: string = crypto.randomUUID()): EventEnvelope {
+function envelope(storeId: string = crypto.randomUUID()): Envelope {
   return {
     id: nextId++,
     type: 'order.created',
@@ -105,7 +108,7 @@ describe('delivering an event to the store hub', () => {
     expect(post!.path).toBe('/internal/events');
     expect(post!.headers['content-type']).toBe('application/json');
     expect(post!.body).toBe(JSON.stringify(event));
-    expect(post!.headers['x-relay-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(post!.headers[RELAY_SIGNATURE_HEADER]).toMatch(/^v1=[0-9a-f]{64}$/);
     expect(signatureIsValid(secret, post!)).toBe(true);
     expect(signatureIsValid('another-secret', post!)).toBe(false);
 
@@ -131,7 +134,7 @@ describe('delivering an event to the store hub', () => {
     for (const event of cafeEvents) await relay.bus.publish(event);
 
     await expect.poll(() => hub.received.length).toBe(13);
-    const order = hub.received.map((post) => JSON.parse(post.body) as EventEnvelope);
+    const order = hub.received.map((post) => JSON.parse(post.body) as Envelope);
     const ids = (storeId: string) => order.filter((e) => e.store_id === storeId).map((e) => e.id);
     expect(ids(kitchen)).toEqual(kitchenEvents.map((e) => e.id));
     expect(ids(cafe)).toEqual(cafeEvents.map((e) => e.id));
@@ -149,7 +152,7 @@ describe('delivering an event to the store hub', () => {
     expect(hub.received.every((post) => post.body === JSON.stringify(event))).toBe(true);
     expect(hub.received.every((post) => signatureIsValid(secret, post))).toBe(true);
     // Signed afresh each time: the Worker refuses a signature it has seen as a replay.
-    const signatures = new Set(hub.received.map((post) => post.headers['x-relay-signature']));
+    const signatures = new Set(hub.received.map((post) => post.headers[RELAY_SIGNATURE_HEADER]));
     expect(signatures.size).toBe(4);
     const failures = relay.logs.lines().filter((line) => line.msg === 'hub delivery failed');
     expect(failures.map((line) => [line.eventId, line.status, line.attempt])).toEqual([
@@ -217,9 +220,9 @@ describe('a delivery the hub refuses for good', () => {
       expect(logged).toMatchObject([
         { level: 50, msg: 'hub refused the delivery; dead-lettered without retrying', status },
       ]);
-      expect(relay.metrics.deliveryFailures.value).toBe(1);
-      expect(relay.metrics.deadLettered.value).toBe(1);
-      expect(relay.metrics.eventsDelivered.value).toBe(0);
+      expect(await sampleOf(relay.metrics.deliveryFailures)).toBe(1);
+      expect(await sampleOf(relay.metrics.deadLettered)).toBe(1);
+      expect(await sampleOf(relay.metrics.eventsDelivered)).toBe(0);
     },
   );
 
@@ -230,12 +233,12 @@ describe('a delivery the hub refuses for good', () => {
       hub.answer((_post, index) => (index === 0 ? status : 200));
       await relay.bus.publish(envelope());
 
-      await expect.poll(() => relay.metrics.eventsDelivered.value).toBe(1);
+      await expect.poll(() => sampleOf(relay.metrics.eventsDelivered)).toBe(1);
       expect(hub.received).toHaveLength(2);
       await relay.stop();
       expect(await readyMessages(broker.channel, relay.names.hubDelivery)).toBe(0);
       expect(await readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(0);
-      expect(relay.metrics.deadLettered.value).toBe(0);
+      expect(await sampleOf(relay.metrics.deadLettered)).toBe(0);
     },
   );
 });

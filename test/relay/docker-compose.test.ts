@@ -1,105 +1,26 @@
 /**
  * The Docker data plane (docker-compose.yml) and the relay image (relay/Dockerfile), checked
- * without a Docker engine: `docker-compose config` validates and normalises the file offline.
- *
- * docker-compose 1.29 prints YAML only (no `--format json`) and this repository has no YAML
- * library, so the YAML is read back by PyYAML — the very library docker-compose used to write it,
- * found through the interpreter on docker-compose's own `#!` line.
+ * without Docker: the compose file as `docker-compose config` resolves it (see
+ * test/support/config-files.ts); `npm run check:ops` validates it with the compose CLI itself.
  */
-import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { access, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  readCompose,
+  repoRoot,
+  type ComposeConfig,
+  type ComposeService,
+} from '../support/config-files.ts';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const INSTALL_HINT =
-  'docker-compose is required for this test: `apt-get install docker-compose` (CI installs it).';
-
-interface ComposeService {
-  image?: string;
-  build?: { context: string; dockerfile?: string };
-  environment?: Record<string, string>;
-  ports?: string[];
-  volumes?: string[];
-  network_mode?: string;
-  depends_on?: Record<string, { condition: string }>;
-  extra_hosts?: string[];
-  healthcheck?: { test: string[] };
-}
-
-interface ComposeConfig {
-  services: Record<string, ComposeService>;
-}
-
-interface RunOptions {
-  env?: Record<string, string>;
-  input?: string;
-}
-
-interface RunResult {
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program from the repository root; rejects with its stderr when it exits non-zero. */
-function run(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(
-      file,
-      args,
-      { cwd: repoRoot, env: options.env, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-        } else {
-          resolvePromise({ stdout, stderr });
-        }
-      },
-    );
-    child.stdin?.end(options.input ?? '');
-  });
-}
-
-async function findOnPath(program: string): Promise<string> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, program);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error(INSTALL_HINT);
-}
-
-/** Parses docker-compose's YAML with the PyYAML that ships with docker-compose itself. */
-async function yamlToJson(composeBinary: string, yaml: string): Promise<unknown> {
-  const firstLine = (await readFile(composeBinary, 'latin1')).split('\n', 1)[0] ?? '';
-  if (!firstLine.startsWith('#!')) {
-    throw new Error(
-      `${composeBinary} is not the Python docker-compose (no #! line leading to PyYAML). ` +
-        INSTALL_HINT,
-    );
-  }
-  const [interpreter, ...interpreterArgs] = firstLine.slice(2).trim().split(/\s+/);
-  if (interpreter === undefined) throw new Error(`Unreadable #! line in ${composeBinary}`);
-  const script = 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)';
-  const { stdout } = await run(interpreter, [...interpreterArgs, '-c', script], { input: yaml });
-  return JSON.parse(stdout);
-}
-
-/** docker-compose prints a literal `$` as `$$`, the way it must be written in the file. */
+/** A literal `$` is written `$$` in a compose file (and compose prints it so). */
 function unescapeDollars(value: string): string {
   return value.replaceAll('$$', '$');
 }
 
 function publishedPorts(service: ComposeService): { hostIp: string; hostPort: number }[] {
   return (service.ports ?? []).map((port) => {
-    // docker-compose 1.29 normalises to "host_ip:host_port:container_port/protocol".
+    // "host_ip:host_port:container_port", to which compose's normal form adds "/protocol".
     const match = /^(?<hostIp>[^:]*):(?<hostPort>\d+):\d+(?:\/\w+)?$/.exec(port);
     if (!match?.groups) throw new Error(`Port without an explicit host address: ${port}`);
     return { hostIp: match.groups.hostIp ?? '', hostPort: Number(match.groups.hostPort) };
@@ -108,30 +29,11 @@ function publishedPorts(service: ComposeService): { hostIp: string; hostPort: nu
 
 describe('docker-compose.yml, the local data plane', () => {
   let config: ComposeConfig;
-  let warnings: string;
-  let workDir: string;
 
   beforeAll(async () => {
-    const compose = await findOnPath('docker-compose');
-    // No inherited variables and an empty env file (instead of a developer's .env): every
-    // `${VAR:-default}` must stand on its own.
-    workDir = await mkdtemp(join(tmpdir(), 'compose-test-'));
-    const emptyEnvFile = join(workDir, 'empty.env');
-    await writeFile(emptyEnvFile, '');
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
-    if (process.env.HOME !== undefined) env.HOME = process.env.HOME;
-
-    const { stdout, stderr } = await run(
-      compose,
-      ['-f', 'docker-compose.yml', '--env-file', emptyEnvFile, 'config'],
-      { env },
-    );
-    warnings = stderr;
-    config = (await yamlToJson(compose, stdout)) as ComposeConfig;
-  });
-
-  afterAll(async () => {
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    // No variables at all (not this shell's, not a developer's .env): every `${VAR:-default}`
+    // must stand on its own.
+    config = await readCompose();
   });
 
   function service(name: string): ComposeService {
@@ -144,8 +46,8 @@ describe('docker-compose.yml, the local data plane', () => {
     return service(name).environment ?? {};
   }
 
-  it('is valid with no environment set, every secret having a development default', () => {
-    expect(warnings).not.toMatch(/variable is not set/i);
+  it('is complete with no environment set, every secret having a development default', () => {
+    expect(config.unset).toEqual([]);
   });
 
   it('runs PostgreSQL, its WebSocket proxy, Redis, its REST bridge, RabbitMQ and the relay', () => {
@@ -289,6 +191,25 @@ describe('relay/Dockerfile, the relay image', () => {
     expect(['root', '0']).not.toContain(users.at(-1));
   });
 
+  it("installs exactly the packages the relay loads: package.json's dependencies", async () => {
+    const manifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const { packages } = await loadedBy('relay/src/index.ts');
+    expect(packages).toContain('pg'); // the walk follows the relay's files
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(packages);
+  });
+
+  it('copies every file the relay loads, the contracts it shares with the Worker too', async () => {
+    const copied = [...(await dockerfile()).matchAll(/^COPY\s+([\w/-]+\/)\s+\1$/gm)].map(
+      ([, folder]) => folder!,
+    );
+    const { files } = await loadedBy('relay/src/index.ts');
+    expect(files).toContain('worker/contracts/relay-signature.ts'); // the walk leaves relay/
+    const missing = files.filter((file) => !copied.some((folder) => file.startsWith(folder)));
+    expect(missing, `relay/Dockerfile copies ${copied.join(', ')}`).toEqual([]);
+  });
+
   it('keeps secrets and local state out of the build context', async () => {
     const ignored = (await readFile(join(repoRoot, '.dockerignore'), 'utf8'))
       .split('\n')
@@ -299,3 +220,33 @@ describe('relay/Dockerfile, the relay image', () => {
     expect(ignored.some((line) => /^(\*\*\/)?node_modules\/?$/.test(line))).toBe(true);
   });
 });
+
+/**
+ * What a Node program loads: its entry point and every file of the repository that it imports in
+ * turn (relative to the repository), and the packages they import; `import type` left out (Node
+ * strips it).
+ */
+async function loadedBy(entry: string): Promise<{ files: string[]; packages: string[] }> {
+  const packages = new Set<string>();
+  const visited = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (visited.has(file)) return;
+    visited.add(file);
+    const source = await readFile(file, 'utf8');
+    const imports = source.matchAll(
+      /^(?:import|export)\s+(type\s+)?(?:[^;]*?\sfrom\s+)?'([^']+)'/gm,
+    );
+    for (const [, typeOnly, specifier = ''] of imports) {
+      if (typeOnly || specifier.startsWith('node:')) continue;
+      if (specifier.startsWith('.')) {
+        await visit(resolve(dirname(file), specifier));
+      } else {
+        const parts = specifier.split('/');
+        packages.add(parts.slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+      }
+    }
+  };
+  await visit(join(repoRoot, entry));
+  const files = [...visited].map((file) => relative(repoRoot, file));
+  return { files: files.sort(), packages: [...packages].sort() };
+}

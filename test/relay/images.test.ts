@@ -5,9 +5,11 @@
  */
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Bus, topologyNames, type EventEnvelope } from '../../relay/src/bus.ts';
+import { Bus, topologyNames } from '../../relay/src/bus.ts';
 import { ImageWorker } from '../../relay/src/images.ts';
 import { relayMetrics } from '../../relay/src/metrics.ts';
+import type { Envelope } from '../../worker/contracts/events.ts';
+import { RELAY_SIGNATURE_HEADER } from '../../worker/contracts/relay-signature.ts';
 import {
   imageUploaded,
   noisyJpeg,
@@ -24,6 +26,7 @@ import {
   randomSecret,
   readyMessages,
   requestSignatureIsValid,
+  sampleOf,
   startWorkerStandIn,
 } from '../support/relay-fixtures.ts';
 import { testServices } from '../support/services.ts';
@@ -268,7 +271,7 @@ describe('when the Worker stumbles', () => {
     // Signed afresh each time: the Worker refuses a signature it has seen as a replay.
     const thumbnailCalls = worker.requests('PUT', '/thumb.webp');
     expect(thumbnailCalls).toHaveLength(3);
-    const signatures = new Set(thumbnailCalls.map((call) => call.headers['x-relay-signature']));
+    const signatures = new Set(thumbnailCalls.map((call) => call.headers[RELAY_SIGNATURE_HEADER]));
     expect(signatures.size).toBe(3);
     await relay.stop();
     expect(reportsOf('image-ready')).toHaveLength(1);
@@ -287,7 +290,7 @@ describe('when the Worker stumbles', () => {
       reason: `gave up after ${MAX_ATTEMPTS} attempts`,
     });
     const dead = await broker.channel.basicGet(relay.names.imageJobsDead, { noAck: true });
-    expect((JSON.parse(dead!.bodyString()!) as EventEnvelope).id).toBe(job.envelope.id);
+    expect((JSON.parse(dead!.bodyString()!) as Envelope).id).toBe(job.envelope.id);
     // The hub delivery's dead letters are kept apart.
     expect(await readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(0);
   });
@@ -324,7 +327,7 @@ describe('when the Worker refuses a call for good', () => {
           attempt: 1,
         },
       ]);
-      expect(relay.metrics.imageJobsFailed.value).toBe(1);
+      expect(await sampleOf(relay.metrics.imageJobsFailed)).toBe(1);
     },
   );
 });

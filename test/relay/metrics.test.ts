@@ -2,14 +2,16 @@
  * What operators watch: the Prometheus exposition the relay writes, its `/metrics` and `/readyz`
  * as the running process answers them, and its log file (with rotation).
  */
+import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AMQPMessage } from '@cloudamqp/amqp-client';
 import { ImageWorker } from '../../relay/src/images.ts';
-import { RotatingFile } from '../../relay/src/log.ts';
-import { Registry, relayMetrics } from '../../relay/src/metrics.ts';
+import { openLogFile } from '../../relay/src/log.ts';
+import { relayMetrics } from '../../relay/src/metrics.ts';
+import { imageKey } from '../../worker/contracts/image-keys.ts';
 import {
   createScratchDatabase,
   createStore,
@@ -22,6 +24,7 @@ import {
   outboxOf,
   randomNamespace,
   randomSecret,
+  sampleOf,
   spawnRelay,
   startBrokerProxy,
   startWorkerStandIn,
@@ -54,57 +57,79 @@ function valueOf(exposition: string, sample: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
 }
 
+/** `count` lines of an exposition, from the `# HELP` line of `metric` on. */
+function linesOf(exposition: string, metric: string, count: number): string[] {
+  const lines = exposition.split('\n');
+  const from = lines.findIndex((line) => line.startsWith(`# HELP ${metric} `));
+  return from === -1 ? [] : lines.slice(from, from + count);
+}
+
 describe('the Prometheus exposition', () => {
   it('writes counters, gauges and cumulative histogram buckets with their help and type', async () => {
-    const registry = new Registry();
-    registry.counter('jobs_total', 'Jobs done.').inc(3);
-    registry.gauge('queue_depth', 'Waiting\njobs.').set(7);
-    const latency = registry.histogram('latency_seconds', 'Latency.', [0.1, 1]);
-    for (const seconds of [0.05, 0.5, 2]) latency.observe(seconds);
-
-    expect(await registry.expose()).toBe(
-      [
-        '# HELP jobs_total Jobs done.',
-        '# TYPE jobs_total counter',
-        'jobs_total 3',
-        '# HELP queue_depth Waiting\\njobs.',
-        '# TYPE queue_depth gauge',
-        'queue_depth 7',
-        '# HELP latency_seconds Latency.',
-        '# TYPE latency_seconds histogram',
-        'latency_seconds_bucket{le="0.1"} 1',
-        'latency_seconds_bucket{le="1"} 2',
-        'latency_seconds_bucket{le="+Inf"} 3',
-        'latency_seconds_sum 2.55',
-        'latency_seconds_count 3',
-        '',
-      ].join('\n'),
-    );
-  });
-
-  it('refreshes gauges before a scrape, keeping the last value when a refresh fails', async () => {
-    const registry = new Registry();
-    const backlog = registry.gauge('backlog', 'Rows.');
-    let reads = 0;
-    registry.beforeScrape(() => {
-      reads += 1;
-      if (reads === 2) throw new Error('database down');
-      backlog.set(reads * 10);
+    const metrics = relayMetrics({
+      brokerConnected: () => true,
+      outbox: async () => ({ backlog: 7, oldestAgeSeconds: 2.5 }),
     });
-    expect(valueOf(await registry.expose(), 'backlog')).toBe(10);
-    expect(valueOf(await registry.expose(), 'backlog')).toBe(10);
-    expect(valueOf(await registry.expose(), 'backlog')).toBe(30);
+    metrics.eventsPublished.inc(3);
+    for (const seconds of [0.005, 0.3, 20]) metrics.deliveryLatency.observe(seconds);
+    const text = await metrics.registry.metrics();
+
+    expect(linesOf(text, 'table_order_relay_events_published_total', 3)).toEqual([
+      '# HELP table_order_relay_events_published_total Events the broker confirmed and the drain marked published.',
+      '# TYPE table_order_relay_events_published_total counter',
+      'table_order_relay_events_published_total 3',
+    ]);
+    expect(linesOf(text, 'table_order_relay_outbox_backlog', 3)).toEqual([
+      '# HELP table_order_relay_outbox_backlog Outbox rows not yet published to the broker (read at scrape time).',
+      '# TYPE table_order_relay_outbox_backlog gauge',
+      'table_order_relay_outbox_backlog 7',
+    ]);
+    const latency = 'table_order_relay_delivery_latency_seconds';
+    const cumulative = [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]; // 0.005 in the first, 0.3 from 0.5 on
+    const bounds = ['0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10'];
+    expect(linesOf(text, latency, 15)).toEqual([
+      `# HELP ${latency} From the outbox row being written to the Worker acknowledging the event.`,
+      `# TYPE ${latency} histogram`,
+      ...bounds.map((le, index) => `${latency}_bucket{le="${le}"} ${cumulative[index]}`),
+      `${latency}_bucket{le="+Inf"} 3`,
+      `${latency}_sum 20.305`,
+      `${latency}_count 3`,
+    ]);
   });
 
-  it('refuses a counter going down and a name used twice', () => {
-    const registry = new Registry();
-    expect(() => registry.counter('a_total', 'A.').inc(-1)).toThrow(RangeError);
-    expect(() => registry.gauge('a_total', 'Again.')).toThrow(/exists already/);
-    expect(() => registry.gauge('bad-name', 'Bad.')).toThrow(/invalid metric name/);
+  it('reads the outbox and the broker at scrape time, keeping the last outbox figures when a read fails', async () => {
+    let reads = 0;
+    let connected = false;
+    const metrics = relayMetrics({
+      brokerConnected: () => connected,
+      outbox: async () => {
+        reads += 1;
+        if (reads === 2) throw new Error('database down');
+        return { backlog: reads * 10, oldestAgeSeconds: reads };
+      },
+    });
+    const scrape = async () => {
+      const text = await metrics.registry.metrics();
+      return ['outbox_backlog', 'outbox_oldest_unpublished_age_seconds', 'broker_connected'].map(
+        (name) => valueOf(text, `table_order_relay_${name}`),
+      );
+    };
+
+    expect(await scrape()).toEqual([10, 1, 0]);
+    connected = true;
+    expect(await scrape()).toEqual([10, 1, 1]);
+    expect(await scrape()).toEqual([30, 3, 1]);
+    expect(reads, 'one read per scrape serves both outbox gauges').toBe(3);
+  });
+
+  it('refuses a counter going down and a second set of relay metrics in one registry', () => {
+    const metrics = relayMetrics();
+    expect(() => metrics.eventsPublished.inc(-1)).toThrow(/not possible to decrease/);
+    expect(() => relayMetrics(undefined, metrics.registry)).toThrow(/already been registered/);
   });
 
   it('names every relay metric with the relay prefix', async () => {
-    const text = await relayMetrics().registry.expose();
+    const text = await relayMetrics().registry.metrics();
     const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => [
       name,
       type,
@@ -155,7 +180,7 @@ describe('the image worker', () => {
       store_id: storeId,
       data: {
         menu_id: menuId,
-        original_key: `menus/${storeId}/${menuId}/${sha256}/original`,
+        original_key: imageKey(storeId, menuId, sha256, 'original'),
         content_type: 'image/jpeg',
         sha256,
       },
@@ -174,28 +199,32 @@ describe('the image worker', () => {
 
     expect(acked).toBe(true);
     expect(hub.requests('POST', '/image-failed')).toHaveLength(1);
-    expect(metrics.imageJobDuration.count).toBe(1);
-    expect(metrics.imageJobsFailed.value).toBe(1);
+    expect(await sampleOf(metrics.imageJobDuration, '_count')).toBe(1);
+    expect(await sampleOf(metrics.imageJobsFailed)).toBe(1);
   });
 });
 
 describe('the log file', () => {
   it('rotates by size and keeps only the newest files', async () => {
-    const path = join(directory, `rotate-${randomSecret()}.log`);
-    const file = new RotatingFile({ path, maxBytes: 100, keep: 2 });
+    // A directory of its own: pino-roll continues from the highest number it finds there.
+    const logs = join(directory, `rotate-${randomSecret()}`);
+    const file = await openLogFile({ path: join(logs, 'relay.log'), maxBytes: 92, keep: 2 });
     const line = (n: number) => `${JSON.stringify({ n, pad: 'x'.repeat(30) })}\n`; // 46 bytes
-    for (let n = 1; n <= 9; n += 1) file.write(line(n));
+    for (let n = 1; n <= 9; n += 1) {
+      file.write(line(n));
+      // Two 46-byte lines reach 92 bytes: the file is closed, the next number begun and the
+      // files beyond the newest three deleted.
+      if (n % 2 === 0) await once(file, 'cleanup-complete');
+    }
+    file.end();
+    await once(file, 'close');
 
-    const names = (await readdir(directory)).filter((name) => name.startsWith('rotate-')).sort();
-    expect(names.map((name) => name.slice(name.indexOf('.log')))).toEqual([
-      '.log',
-      '.log.1',
-      '.log.2',
-    ]);
-    // Two 46-byte lines fit in 100 bytes: 1–2, 3–4, 5–6, 7–8 and 9; the two oldest are gone.
-    expect(await readFile(path, 'utf8')).toBe(line(9));
-    expect(await readFile(`${path}.1`, 'utf8')).toBe(line(7) + line(8));
-    expect(await readFile(`${path}.2`, 'utf8')).toBe(line(5) + line(6));
+    // Files of 1–2, 3–4, 5–6, 7–8 and 9; the two oldest are gone.
+    expect((await readdir(logs)).sort()).toEqual(['relay.3.log', 'relay.4.log', 'relay.5.log']);
+    const contents = (n: number) => readFile(join(logs, `relay.${n}.log`), 'utf8');
+    expect(await contents(5)).toBe(line(9));
+    expect(await contents(4)).toBe(line(7) + line(8));
+    expect(await contents(3)).toBe(line(5) + line(6));
   });
 });
 
@@ -208,7 +237,7 @@ describe('the running relay', () => {
     await proxy.cut(); // the broker is away when the relay starts
     const namespace = randomNamespace();
     namespaces.push(namespace);
-    const logFile = join(directory, `relay-${namespace}.log`);
+    const logs = join(directory, namespace);
     const store = await createStore(scratch.db);
     await insertEvents(scratch.pool, store.id, 3);
 
@@ -221,7 +250,7 @@ describe('the running relay', () => {
       RELAY_HMAC_SECRET: randomSecret(),
       OUTBOX_RETRY_BASE_MS: '100',
       DELIVERY_RETRY_BASE_MS: '50',
-      LOG_FILE: logFile,
+      LOG_FILE: join(logs, 'relay.log'),
     });
     cleanups.push(async () => {
       if (relay.process.exitCode === null && relay.process.signalCode === null) {
@@ -296,7 +325,8 @@ describe('the running relay', () => {
     // Nothing listens where the Worker was: fetch itself fails, not a timeout.
     expect(unready.checks.worker).toBe('fetch failed');
 
-    const lines = (await readFile(logFile, 'utf8'))
+    // Far from the size limit, the log is all in the first numbered file.
+    const lines = (await readFile(join(logs, 'relay.1.log'), 'utf8'))
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { level: number; msg: string; service: string });

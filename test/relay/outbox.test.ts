@@ -4,8 +4,9 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Bus, routingKeyOf, type EventEnvelope } from '../../relay/src/bus.ts';
+import { Bus, routingKeyOf } from '../../relay/src/bus.ts';
 import { OutboxDrain, type EventPublisher } from '../../relay/src/outbox.ts';
+import type { Envelope } from '../../worker/contracts/events.ts';
 import {
   createScratchDatabase,
   createStore,
@@ -119,18 +120,18 @@ describe('publishing the outbox', () => {
 
     await expect.poll(() => tap.of(store.id).length).toBe(3);
     const stored = await outboxOf(scratch.pool, store.id);
-    const expected: EventEnvelope[] = [
+    const expected: Envelope[] = [
       ['order.created', table.id, session.id, { order_id: 'o-1', total_amount: 9000 }],
       ['order.status_changed', table.id, session.id, { order_id: 'o-1', status: 'preparing' }],
       ['menu.updated', null, null, { menu_id: 'm-1' }],
     ].map(([type, tableId, sessionId, data], index) => ({
       id: Number(rows[index]!.id),
-      type: type as string,
+      type: type as Envelope['type'],
       store_id: store.id,
       table_id: tableId as string | null,
       table_session_id: sessionId as string | null,
       occurred_at: stored[index]!.created_at.toISOString(),
-      data,
+      data: data as Envelope['data'],
     }));
     const tapped = tap.of(store.id);
     expect(tapped.map((m) => JSON.parse(m.body))).toEqual(expected);

@@ -3,29 +3,10 @@
  * client (reconnects, `Last-Event-ID` on reconnect, `retry:`), as a browser would.
  */
 import { EventSource } from 'eventsource';
+import { EVENT_TYPES, RESYNC_EVENT, type Envelope } from '../../worker/contracts/events.ts';
 
-/** The envelope of SPEC §4 as it arrives in `data:`. */
-export type Envelope = {
-  id: number;
-  type: string;
-  store_id: string;
-  table_id: string | null;
-  table_session_id: string | null;
-  occurred_at: string;
-  data: Record<string, any>;
-};
+/** An event as the stream delivered it; a `resync` frame has an empty envelope. */
 export type Received = { lastEventId: string; type: string; envelope: Envelope; at: number };
-
-const EVENT_TYPES = [
-  'order.created',
-  'order.status_changed',
-  'order.deleted',
-  'table.session_completed',
-  'menu.updated',
-  'menu.image_uploaded',
-  'menu.image_ready',
-  'resync',
-];
 
 export type Listener = {
   received: Received[];
@@ -80,12 +61,12 @@ export function listen(
       return new Response(body, { status: response.status, headers: response.headers });
     },
   });
-  for (const type of EVENT_TYPES) {
+  for (const type of [...EVENT_TYPES, RESYNC_EVENT]) {
     source.addEventListener(type, (event) => {
       received.push({
         lastEventId: event.lastEventId,
         type,
-        envelope: type === 'resync' ? ({} as Envelope) : (JSON.parse(event.data) as Envelope),
+        envelope: type === RESYNC_EVENT ? ({} as Envelope) : (JSON.parse(event.data) as Envelope),
         at: performance.now(),
       });
     });

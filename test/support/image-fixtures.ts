@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import type { EventEnvelope } from '../../relay/src/bus.ts';
+import type { Envelope } from '../../worker/contracts/events.ts';
+import { imageKey, menuImagePrefix } from '../../worker/contracts/image-keys.ts';
 
 /**
  * Random noise as a JPEG (quality 95): noise barely compresses, so the bytes grow with the area —
@@ -66,7 +67,10 @@ export async function pixelBombPng(size = 20_000): Promise<Buffer> {
   return png;
 }
 
-/** sha256 hex of some bytes. */
+/**
+ * sha256 hex of some bytes, with node:crypto: an independent check of the checksum the relay
+ * computes with the contract's WebCrypto helper.
+ */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -79,7 +83,7 @@ export function imageUploaded(
   contentType: string,
   ids: { storeId?: string; menuId?: string } = {},
 ): {
-  envelope: EventEnvelope;
+  envelope: Envelope;
   originalKey: string;
   prefix: string;
   storeId: string;
@@ -88,9 +92,9 @@ export function imageUploaded(
   const storeId = ids.storeId ?? crypto.randomUUID();
   const menuId = ids.menuId ?? crypto.randomUUID();
   const sha256 = sha256Hex(original);
-  const prefix = `menus/${storeId}/${menuId}/${sha256}`;
-  const originalKey = `${prefix}/original`;
-  const envelope: EventEnvelope = {
+  const originalKey = imageKey(storeId, menuId, sha256, 'original');
+  const prefix = `${menuImagePrefix(storeId, menuId)}${sha256}`;
+  const envelope: Envelope = {
     id: nextEventId++,
     type: 'menu.image_uploaded',
     store_id: storeId,

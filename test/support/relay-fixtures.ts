@@ -2,7 +2,7 @@
  * Fixtures for the relay's tests against the real broker and database: random namespaces and
  * their cleanup, a tap on the events exchange, a stand-in for the Worker's internal endpoint, a
  * stand-in for its image endpoints (an object store in memory), a broker proxy that can be cut
- * or stalled, `rabbitmqctl` helpers, outbox rows and a spawned relay process.
+ * or stalled, `rabbitmqctl` helpers, outbox rows, a spawned relay process and metric samples.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -15,6 +15,13 @@ import { AMQPClient, type AMQPChannel, type AMQPMessage } from '@cloudamqp/amqp-
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { topologyNames } from '../../relay/src/bus.ts';
+import { INTERNAL_IMAGE_PATH_PREFIX } from '../../worker/contracts/image-keys.ts';
+import {
+  RELAY_SIGNATURE_HEADER,
+  RELAY_SIGNATURE_WINDOW_MS,
+  RELAY_TIMESTAMP_HEADER,
+} from '../../worker/contracts/relay-signature.ts';
+import { isolatedEnv } from './child-env.ts';
 import { testServices } from './services.ts';
 
 const run = promisify(execFile);
@@ -113,8 +120,6 @@ export interface ReceivedPost {
  */
 export type Answer = number | { status: number; delayMs: number };
 
-const IMAGES_PATH = '/internal/images/';
-
 /**
  * A stand-in for the Worker's internal endpoints: `POST /internal/events` (200 `{"stored":true}`),
  * `GET`/`PUT /internal/images/<key>` over an in-memory object store (`objects`) and
@@ -127,8 +132,8 @@ export async function startWorkerStandIn() {
   let answer: (post: ReceivedPost, index: number) => Answer = () => 200;
   const respond = (post: ReceivedPost): { status: number; type: string; body: Buffer | string } => {
     const json = 'application/json';
-    if (post.path.startsWith(IMAGES_PATH)) {
-      const key = decodeURIComponent(post.path.slice(IMAGES_PATH.length));
+    if (post.path.startsWith(INTERNAL_IMAGE_PATH_PREFIX)) {
+      const key = decodeURIComponent(post.path.slice(INTERNAL_IMAGE_PATH_PREFIX.length));
       if (post.method === 'PUT') {
         objects.set(key, { bytes: post.bytes, contentType: String(post.headers['content-type']) });
         return { status: 201, type: json, body: JSON.stringify({ key }) };
@@ -199,38 +204,50 @@ export async function startWorkerStandIn() {
   };
 }
 
-/**
- * Checks the signature of a call to an image endpoint the way the Worker does, from the contract:
- * HMAC-SHA256 of `${timestamp}.${METHOD} ${path}.${sha256 hex of the body}`.
- */
-export function requestSignatureIsValid(secret: string, request: ReceivedPost): boolean {
-  const timestamp = String(request.headers['x-relay-timestamp'] ?? '');
-  const signature = String(request.headers['x-relay-signature'] ?? '');
-  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 5 * 60_000) {
-    return false;
-  }
-  const digest = createHash('sha256').update(request.bytes).digest('hex');
-  const message = `${timestamp}.${request.method} ${request.path}.${digest}`;
-  const expected = Buffer.from(`v1=${createHmac('sha256', secret).update(message).digest('hex')}`);
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** The relay's signature headers of a received request, if its timestamp is in the window. */
+function signatureOf(request: ReceivedPost): { timestamp: string; signature: string } | undefined {
+  const timestamp = String(request.headers[RELAY_TIMESTAMP_HEADER] ?? '');
+  const signature = String(request.headers[RELAY_SIGNATURE_HEADER] ?? '');
+  const fresh = Math.abs(Date.now() - Number(timestamp)) <= RELAY_SIGNATURE_WINDOW_MS;
+  return /^\d+$/.test(timestamp) && fresh ? { timestamp, signature } : undefined;
 }
 
-/**
- * Checks a relay signature the way the Worker does — written here from the contract, not with
- * relay/src/signing.ts, so a mistake there cannot hide itself.
+/** Whether `given` is `expected`, compared in constant time. */
+function sameSignature(given: string, expected: string): boolean {
+  const [a, b] = [Buffer.from(given), Buffer.from(expected)];
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/*
+ * The two checks below are an independent copy of the relay-signature contract, written with
+ * node:crypto rather than with the contract's WebCrypto helpers, so a mistake there cannot hide.
  */
-export function signatureIsValid(secret: string, post: ReceivedPost): boolean {
-  const timestamp = String(post.headers['x-relay-timestamp'] ?? '');
-  const signature = String(post.headers['x-relay-signature'] ?? '');
-  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 5 * 60_000) {
-    return false;
-  }
-  const expected = Buffer.from(
-    `v1=${createHmac('sha256', secret).update(`${timestamp}.${post.body}`).digest('hex')}`,
+
+/**
+ * Checks the signature of a call to an image endpoint the way the Worker does: HMAC-SHA256 of
+ * `${timestamp}.${METHOD} ${path}.${sha256 hex of the body}`.
+ */
+export function requestSignatureIsValid(secret: string, request: ReceivedPost): boolean {
+  const signed = signatureOf(request);
+  if (signed === undefined) return false;
+  const { timestamp, signature } = signed;
+  const digest = createHash('sha256').update(request.bytes).digest('hex');
+  const message = `${timestamp}.${request.method} ${request.path}.${digest}`;
+  return sameSignature(
+    signature,
+    `v1=${createHmac('sha256', secret).update(message).digest('hex')}`,
   );
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Checks the signature of an event delivery the way the Worker does: `${timestamp}.${body}`. */
+export function signatureIsValid(secret: string, post: ReceivedPost): boolean {
+  const signed = signatureOf(post);
+  if (signed === undefined) return false;
+  const message = `${signed.timestamp}.${post.body}`;
+  return sameSignature(
+    signed.signature,
+    `v1=${createHmac('sha256', secret).update(message).digest('hex')}`,
+  );
 }
 
 /** Inserts `count` events of one store in one statement; returns their ids in order. */
@@ -378,10 +395,10 @@ export interface SpawnedRelay {
   exited: Promise<number | null>;
 }
 
-/** Spawns the relay with only the variables given (and PATH). */
+/** Spawns the relay with only the variables given (and PATH, HOME). */
 export function spawnRelay(env: Record<string, string>): SpawnedRelay {
   const child = spawn(process.execPath, ['relay/src/index.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: isolatedEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -391,4 +408,15 @@ export function spawnRelay(env: Record<string, string>): SpawnedRelay {
     child.once('exit', (code) => resolve(code)),
   );
   return { process: child, output: () => output, exited };
+}
+
+/** A metric's sample as the relay exposes it; `suffix` picks a histogram's `_count` or `_sum`. */
+export async function sampleOf(
+  metric: { get(): Promise<{ name: string; values: { value: number; metricName?: string }[] }> },
+  suffix: '' | '_count' | '_sum' = '',
+): Promise<number> {
+  const { name, values } = await metric.get();
+  const sample = values.find((value) => (value.metricName ?? name) === `${name}${suffix}`);
+  if (sample === undefined) throw new Error(`${name} has no sample ${name}${suffix}`);
+  return sample.value;
 }

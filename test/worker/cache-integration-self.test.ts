@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as schema from '../../db/schema.ts';
-import { cacheKeys } from '../../worker/cache.ts';
+import { cacheKeys } from '../../worker/platform/cache.ts';
 import { apiWithoutRedis, cachedValue, cacheWarnings } from './support/cache.ts';
 import { api, newMenu, newStore, newSuperAdmin, newTable, withDb } from './support/fixtures.ts';
 import { placeOrder } from './support/ordering.ts';

@@ -1,5 +1,9 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  RELAY_SIGNATURE_HEADER,
+  RELAY_TIMESTAMP_HEADER,
+} from '../../worker/contracts/relay-signature.ts';
 import { storeHub } from '../../worker/hub/store-hub.ts';
 import { api, newStore } from './support/fixtures.ts';
 import { deliver, envelope, postEvent, signature } from './support/relay.ts';
@@ -90,15 +94,16 @@ describe('a delivery the relay did not sign is refused', () => {
     const store = await newStore();
     const body = JSON.stringify(envelope(store.id));
     const good = await signature(body);
+    const [TIMESTAMP, SIGNATURE] = [RELAY_TIMESTAMP_HEADER, RELAY_SIGNATURE_HEADER] as const;
     const variants: Array<Record<string, string>> = [
       {},
-      { 'x-relay-timestamp': good['x-relay-timestamp']! },
-      { 'x-relay-signature': good['x-relay-signature']! },
-      { ...good, 'x-relay-signature': good['x-relay-signature']!.replace('v1=', '') },
-      { ...good, 'x-relay-signature': good['x-relay-signature']!.toUpperCase() },
-      { ...good, 'x-relay-signature': 'v1=' },
-      { ...good, 'x-relay-timestamp': 'yesterday' },
-      { ...good, 'x-relay-timestamp': String(Number(good['x-relay-timestamp']) + 1) },
+      { [TIMESTAMP]: good[TIMESTAMP] },
+      { [SIGNATURE]: good[SIGNATURE] },
+      { ...good, [SIGNATURE]: good[SIGNATURE].replace('v1=', '') },
+      { ...good, [SIGNATURE]: good[SIGNATURE].toUpperCase() },
+      { ...good, [SIGNATURE]: 'v1=' },
+      { ...good, [TIMESTAMP]: 'yesterday' },
+      { ...good, [TIMESTAMP]: String(Number(good[TIMESTAMP]) + 1) },
     ];
     for (const headers of variants) {
       const res = await postEvent(body, headers);

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { menuImagePrefix } from '../../worker/contracts/image-keys.ts';
 import { api, newMenu, newStore, newTable, outboxOf } from './support/fixtures.ts';
 import {
   anotherPng,
@@ -42,6 +43,7 @@ describe('uploading a menu picture', () => {
     const upload = await uploadImage(store.admin.token, menuId, PNG_1X1, { name: 'kimchi.png' });
 
     const sha = await sha256Hex(PNG_1X1);
+    // Spelled out rather than built by the contract: the documented layout, checked on its own.
     const originalKey = `menus/${store.id}/${menuId}/${sha}/original`;
     expect(upload.status).toBe(202);
     expect(upload.body).toEqual({
@@ -169,7 +171,7 @@ describe('the relay’s image worker', () => {
 
   it('accepts only variant names under menus/ for PUT, and WebP bytes', async () => {
     const { store, menuId } = await storeWithMenu();
-    const folder = `menus/${store.id}/${menuId}/${'a'.repeat(64)}/`;
+    const folder = `${menuImagePrefix(store.id, menuId)}${'a'.repeat(64)}/`;
     const webp = { 'content-type': 'image/webp' };
     for (const key of [`${folder}original`, `${folder}other.webp`, `elsewhere/${'a'.repeat(64)}`]) {
       expect((await relayCall('PUT', `/internal/images/${key}`, WEBP_1X1, webp)).status).toBe(400);
@@ -323,7 +325,7 @@ describe('replacing a picture', () => {
     const image = await uploadAndFinish(store.id, store.admin.token, menuId);
     const removed = await api('DELETE', `/api/admin/menus/${menuId}`, { token: store.admin.token });
     expect(removed.status).toBe(204);
-    const left = await env.IMAGES.list({ prefix: `menus/${store.id}/${menuId}/` });
+    const left = await env.IMAGES.list({ prefix: menuImagePrefix(store.id, menuId) });
     expect(left.objects).toEqual([]);
     expect(await stored(image.displayKey)).toBe(false);
   });

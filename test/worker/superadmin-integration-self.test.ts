@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import * as schema from '../../db/schema.ts';
-import { verifyPassword } from '../../worker/domain/passwords.ts';
+import { verifyPassword } from '../../worker/platform/passwords.ts';
 import {
   api,
   newStore,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verifyPassword } from '../../worker/domain/passwords.ts';
+import { verifyPassword } from '../../worker/platform/passwords.ts';
 import { completeStay, historyRow, nobody, seatParty, tableRow } from './support/catalog.ts';
 import { api, newMenu, newStore, newSuperAdmin, newTable, PASSWORD } from './support/fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import { ApiError } from '../api-error.ts';
-import { createRedis } from '../redis.ts';
+import { createRedis } from '../platform/redis.ts';
 
 const MINUTE_MS = 60 * 1000;
 const KEY_PREFIX = 'auth:login-failures';

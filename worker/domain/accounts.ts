@@ -2,7 +2,7 @@ import type { Redis } from '@upstash/redis/cloudflare';
 import { eq } from 'drizzle-orm';
 import { admins, diningTables } from '../../db/schema.ts';
 import type { Principal, Role } from '../auth/tokens.ts';
-import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../cache.ts';
+import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../platform/cache.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
 

@@ -4,7 +4,7 @@ import { type Admin, admins, CONSTRAINTS, stores } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
 import { violates } from './db-errors.ts';
-import { hashPassword } from './passwords.ts';
+import { hashPassword } from '../platform/passwords.ts';
 
 /** A store admin account as the super admin sees it (never its password hash). */
 export const StoreAdminSchema = z

@@ -3,7 +3,7 @@ import type { Assume } from 'drizzle-orm/utils';
 
 /**
  * Drizzle over PostgreSQL, whatever driver carries it: a Neon WebSocket pool in the Worker
- * (middleware/db.ts), node-postgres where the same domain functions run from Node (the
+ * (platform/database.ts), node-postgres where the same domain functions run from Node (the
  * benchmark's baseline). The domain functions take it as their first argument. Queries are built
  * from the tables of db/schema.ts; drizzle's relational API (`db.query`) is not used, so no schema
  * is attached: attaching one derives its whole relational config on every `drizzle()`, i.e. on

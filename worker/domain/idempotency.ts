@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { idempotencyKeys } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
+import { sha256Hex } from '../contracts/encoding.ts';
 import type { Transaction } from '../domain/database.ts';
 
 /** JSON with object keys sorted, so that two equal bodies always serialise to the same text. */
@@ -19,12 +20,8 @@ function canonicalJson(value: unknown): string {
  * The fingerprint of a request body as the API understood it (after parsing, so whitespace, key
  * order and ignored fields do not make a retry look like another request): SHA-256, hex.
  */
-export async function requestHash(body: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    'SHA-256',
-    new TextEncoder().encode(canonicalJson(body)),
-  );
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+export function requestHash(body: unknown): Promise<string> {
+  return sha256Hex(canonicalJson(body));
 }
 
 export type IdempotencyClaim = {

@@ -4,7 +4,7 @@ import { loginThrottle } from '../auth/login-throttle.ts';
 import { issueToken, TOKEN_TTL_SECONDS, type Principal } from '../auth/tokens.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
-import { verifyPassword } from './passwords.ts';
+import { verifyPassword } from '../platform/passwords.ts';
 
 /**
  * A bcrypt hash of a random string at the same cost: checked when the account does not exist,

@@ -1,17 +1,18 @@
 import { and, eq } from 'drizzle-orm';
 import { menus, type Menu } from '../../db/schema.ts';
-import { sha256Hex } from '../auth/relay-signature.ts';
 import { ApiError } from '../api-error.ts';
-import type { Database } from '../domain/database.ts';
-import { recordEvent } from './events.ts';
+import { sha256Hex } from '../contracts/encoding.ts';
 import {
-  IMAGE_MAX_BYTES,
   imageKey,
   imageUrl,
-  inspectImage,
   menuImagePrefix,
   parseImageKey,
-} from './image-keys.ts';
+  siblingKey,
+  VARIANTS,
+} from '../contracts/image-keys.ts';
+import type { Database } from '../domain/database.ts';
+import { recordEvent } from './events.ts';
+import { IMAGE_MAX_BYTES, inspectImage } from './image-uploads.ts';
 
 /*
  * A menu's image goes processing → ready (or failed). While a new image is processing, the row
@@ -48,7 +49,7 @@ function keptAlive(row: ImageColumns | undefined, inFlight = true): Set<string> 
     const parsed = variant ? parseImageKey(variant) : null;
     if (!parsed) continue;
     keys.add(parsed.key);
-    keys.add(parsed.folder + 'original');
+    keys.add(siblingKey(parsed, 'original'));
   }
   return keys;
 }
@@ -178,11 +179,11 @@ export async function markImageReady(
 ): Promise<{ updated: boolean }> {
   const original = checkJobKeys(report);
   if (
-    report.thumbnailKey !== original.folder + 'thumb.webp' ||
-    report.displayKey !== original.folder + 'display.webp'
+    report.thumbnailKey !== siblingKey(original, VARIANTS.thumbnail) ||
+    report.displayKey !== siblingKey(original, VARIANTS.display)
   ) {
     throw badKeys(
-      'thumbnail_key와 display_key는 원본과 같은 폴더의 thumb.webp, display.webp여야 합니다.',
+      `thumbnail_key와 display_key는 원본과 같은 폴더의 ${VARIANTS.thumbnail}, ${VARIANTS.display}여야 합니다.`,
     );
   }
   const jobKeys = [report.originalKey, report.thumbnailKey, report.displayKey];

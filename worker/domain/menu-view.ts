@@ -2,14 +2,12 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, eq, type SQL } from 'drizzle-orm';
 import { IMAGE_STATUSES, menuCategories, menus, type Menu } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
+import { imageUrl } from '../contracts/image-keys.ts';
 import type { Database, Transaction } from '../domain/database.ts';
-
-/** Where image variants are served from; the image routes answer under this prefix. */
-const IMAGE_PATH_PREFIX = '/images/';
 
 const MenuImageSchema = z
   .object({
-    thumbnail_url: z.string().openapi({ example: '/images/menus/…/thumbnail.webp' }),
+    thumbnail_url: z.string().openapi({ example: '/images/menus/…/thumb.webp' }),
     display_url: z.string().openapi({ example: '/images/menus/…/display.webp' }),
   })
   .nullable()
@@ -51,8 +49,8 @@ function imageOf(menu: Menu): GuestMenuView['image'] {
     return null;
   }
   return {
-    thumbnail_url: IMAGE_PATH_PREFIX + menu.imageThumbnailKey,
-    display_url: IMAGE_PATH_PREFIX + menu.imageDisplayKey,
+    thumbnail_url: imageUrl(menu.imageThumbnailKey),
+    display_url: imageUrl(menu.imageDisplayKey),
   };
 }
 

@@ -4,7 +4,7 @@ import { CONSTRAINTS, diningTables, tableSessions } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
 import { violates } from './db-errors.ts';
-import { hashPassword } from './passwords.ts';
+import { hashPassword } from '../platform/passwords.ts';
 
 /** A table as the admin sees it; the password (hash) never leaves the database. */
 export const TableSchema = z

@@ -1,5 +1,4 @@
-import type { EventType } from '../../db/schema.ts';
-import type { Envelope } from './envelope.ts';
+import type { Envelope, EventType } from '../contracts/events.ts';
 
 /** Retention: at least this many of the newest events … */
 export const KEEP_AT_LEAST_EVENTS = 1_000;

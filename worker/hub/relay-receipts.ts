@@ -1,4 +1,4 @@
-import type { RelayReceipt } from '../auth/relay-signature.ts';
+import type { RelayReceipt } from '../contracts/relay-signature.ts';
 
 /** Extra time a receipt is kept, in case the Worker that checked the window runs a clock ahead. */
 const CLOCK_MARGIN_MS = 60_000;

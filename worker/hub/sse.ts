@@ -3,6 +3,7 @@
  * client's stream. Frames are whole strings; `data:` is one line of JSON, so it never needs
  * splitting.
  */
+import { RESYNC_EVENT } from '../contracts/events.ts';
 
 /** How long a client waits before reconnecting, sent first on every stream. */
 export const RETRY_MS = 3_000;
@@ -38,7 +39,7 @@ export function eventFrame(eventId: number, type: string, envelope: string): str
  * from here.
  */
 export function resyncFrame(newestEventId: number): string {
-  return `id: ${newestEventId}\nevent: resync\ndata: {}\n\n`;
+  return `id: ${newestEventId}\nevent: ${RESYNC_EVENT}\ndata: {}\n\n`;
 }
 
 /** Who opened a stream: the account (token `sub`) and, for a table, the table it listens to. */

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { RelayReceipt } from '../auth/relay-signature.ts';
 import type { Principal } from '../auth/tokens.ts';
-import type { Envelope } from './envelope.ts';
+import type { Envelope } from '../contracts/events.ts';
+import type { RelayReceipt } from '../contracts/relay-signature.ts';
 import { EventLog, type StoredEvent } from './event-log.ts';
 import { RelayReceipts } from './relay-receipts.ts';
 import {
@@ -69,7 +69,6 @@ export class StoreHub extends DurableObject<Env> {
   #receipts!: RelayReceipts;
   #streams = new Set<EventStream>();
   #streamsPerStore: number;
-  #pingIntervalMs = PING_INTERVAL_MS;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   #nextPruneAt = 0;
 
@@ -125,7 +124,7 @@ export class StoreHub extends DurableObject<Env> {
     const full = tooManyStreams(this.#streams, { role, accountId }, this.#streamsPerStore);
     // A slot frees when a stream closes; one whose client is gone is dropped when a ping to it
     // fails, at the latest.
-    if (full) return { ...full, retryAfterSeconds: Math.ceil(this.#pingIntervalMs / 1000) };
+    if (full) return { ...full, retryAfterSeconds: Math.ceil(PING_INTERVAL_MS / 1000) };
     const tableId = role === 'table' ? accountId : null;
     const stream = new EventStream({ accountId, tableId }, (closed) => this.#forget(closed));
     stream.send(retryFrame());
@@ -158,16 +157,6 @@ export class StoreHub extends DurableObject<Env> {
   /** The principal a ticket was issued to, the first time only; null otherwise. */
   redeemTicket(ticket: string): Principal | null {
     return this.#tickets.redeem(ticket, Date.now());
-  }
-
-  /** Changes the ping interval of this hub's streams (until it restarts); for tests. */
-  setPingInterval(ms: number): void {
-    if (!Number.isInteger(ms) || ms < 10 || ms > PING_INTERVAL_MS) {
-      throw new RangeError(`ping interval must be 10..${PING_INTERVAL_MS} ms`);
-    }
-    this.#pingIntervalMs = ms;
-    this.#stopPings();
-    this.#startPings();
   }
 
   /** What the hub holds: open streams and the buffer's bounds. */
@@ -209,7 +198,7 @@ export class StoreHub extends DurableObject<Env> {
     if (this.#pingTimer !== null || this.#streams.size === 0) return;
     this.#pingTimer = setInterval(() => {
       for (const stream of this.#streams) stream.send(PING_FRAME);
-    }, this.#pingIntervalMs);
+    }, PING_INTERVAL_MS);
   }
 
   #stopPings(): void {

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Principal } from '../auth/tokens.ts';
 import { ApiError } from '../api-error.ts';
+import { hexOf } from '../contracts/encoding.ts';
 
 /** How long a stream ticket can be redeemed. */
 export const TICKET_TTL_SECONDS = 60;
@@ -32,8 +33,7 @@ export class StreamTickets {
   issue(principal: Principal, now: number): string {
     if (principal.storeId === null) throw new Error('only a store’s admin or table gets tickets');
     this.#sql.exec('DELETE FROM stream_tickets WHERE expires_at <= ?', now);
-    const random = crypto.getRandomValues(new Uint8Array(32));
-    const secret = Array.from(random, (byte) => byte.toString(16).padStart(2, '0')).join('');
+    const secret = hexOf(crypto.getRandomValues(new Uint8Array(32)));
     const ticket = `${principal.storeId}.${secret}`;
     this.#sql.exec(
       'INSERT INTO stream_tickets (ticket, principal, expires_at) VALUES (?, ?, ?)',

@@ -1,7 +1,7 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import { createMiddleware } from 'hono/factory';
 import { verifyToken, type Principal, type Role } from '../auth/tokens.ts';
-import type { Prefetched } from '../cache.ts';
+import type { Prefetched } from '../platform/cache.ts';
 import { assertAccountActive } from '../domain/accounts.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';

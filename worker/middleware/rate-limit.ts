@@ -36,8 +36,8 @@ export async function enforceRateLimit(c: Context<AppEnv>, principal: Principal)
     prefix: KEY_PREFIX,
     ephemeralCache: false,
     analytics: false,
-    // Our Redis client already gives up fast (redis.ts); the library's own timeout would answer
-    // "allowed" with a limit of 0, which we would then print in the headers.
+    // Our Redis client already gives up fast (platform/redis.ts); the library's own timeout
+    // would answer "allowed" with a limit of 0, which we would then print in the headers.
     timeout: 0,
   });
 

@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
+import { IMAGE_URL_PREFIX, INTERNAL_IMAGE_PATH_PREFIX } from '../contracts/image-keys.ts';
 
 const SWAGGER_CDN = 'https://cdn.jsdelivr.net';
 
@@ -63,7 +64,7 @@ const imageHeaders = secureHeaders({
  */
 export const securityHeaders = createMiddleware<AppEnv>(function securityHeaders(c, next) {
   if (c.req.path === '/docs') return docsHeaders(c, next);
-  if (c.req.path.startsWith('/images/')) return imageHeaders(c, next);
+  if (c.req.path.startsWith(IMAGE_URL_PREFIX)) return imageHeaders(c, next);
   return apiHeaders(c, next);
 });
 
@@ -77,7 +78,7 @@ const MB = 1024 * 1024;
  */
 export const BODY_LIMITS: ReadonlyArray<readonly [path: string | RegExp, maxBytes: number]> = [
   [/^\/api\/admin\/menus\/[^/]+\/image$/, 10 * MB + 64 * 1024],
-  ['/internal/images/', 16 * MB],
+  [INTERNAL_IMAGE_PATH_PREFIX, 16 * MB],
   ['/', 1 * MB],
 ];
 

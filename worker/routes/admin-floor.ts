@@ -6,13 +6,13 @@ import { OrderSchema, SessionTotal } from '../domain/order-view.ts';
 import { adminOrders, changeOrderStatus, deleteOrder } from '../domain/order-status.ts';
 import { completeSession } from '../domain/sessions.ts';
 import {
-  bumpVersion,
   CACHE_TTL_SECONDS,
   cached,
   cachedVersioned,
   cacheKeys,
-  invalidating,
-} from '../cache.ts';
+  changingFloor,
+  historyChanged,
+} from '../platform/cache.ts';
 import { authorized, authorizedReading, storeOf } from '../middleware/auth.ts';
 import {
   createRouter,
@@ -160,7 +160,7 @@ const history = createRoute({
 /**
  * The floor: what a store admin watches and does while guests are seated. The dashboard and the
  * history pages are read through the cache (the dashboard's read starts with the caller's checks);
- * each write invalidates the dashboard side by side with its transaction (`invalidating`) and
+ * each write invalidates the dashboard side by side with its transaction (`changingFloor`) and
  * retires the history pages it changed once it has committed, before answering.
  */
 export const adminFloor = createRouter()
@@ -187,7 +187,7 @@ export const adminFloor = createRouter()
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
     const { status } = c.req.valid('json');
-    const order = await invalidating(c.var.redis, [cacheKeys.dashboard(storeId)], () =>
+    const order = await changingFloor(c.var.redis, storeId, () =>
       changeOrderStatus(c.var.db, storeId, id, status),
     );
     return c.json(order, 200);
@@ -195,22 +195,17 @@ export const adminFloor = createRouter()
   .openapi(removeOrder, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
-    await invalidating(c.var.redis, [cacheKeys.dashboard(storeId)], () =>
-      deleteOrder(c.var.db, storeId, id),
-    );
+    await changingFloor(c.var.redis, storeId, () => deleteOrder(c.var.db, storeId, id));
     return c.body(null, 204);
   })
   .openapi(completeTableSession, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
-    const { tableId, completed } = await invalidating(
-      c.var.redis,
-      [cacheKeys.dashboard(storeId)],
-      () => completeSession(c.var.db, storeId, id),
+    const { tableId, completed } = await changingFloor(c.var.redis, storeId, () =>
+      completeSession(c.var.db, storeId, id),
     );
-    // Versions have no marker: a bump before the commit could let a reader store the old page
-    // under the new version, so this one waits for the commit. The key is the table row's id.
-    await bumpVersion(c.var.redis, cacheKeys.historyVersion(tableId));
+    // After the commit (see historyChanged), with the table row's id, not the path's.
+    await historyChanged(c.var.redis, tableId);
     return c.json(completed, 200);
   })
   .openapi(history, async (c) => {

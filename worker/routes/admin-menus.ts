@@ -15,7 +15,7 @@ import {
   removeMenu,
   reorderMenus,
 } from '../domain/menus.ts';
-import { cacheKeys, invalidate } from '../cache.ts';
+import { menuChanged } from '../platform/cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import {
   createRouter,
@@ -27,7 +27,6 @@ import {
   SingleLine,
   Uuid,
 } from '../openapi.ts';
-import type { Redis } from '@upstash/redis/cloudflare';
 
 /** At least one field: an empty PATCH is a client bug, not a silent no-op. */
 const notEmpty = [
@@ -59,15 +58,6 @@ function menuInput(body: Partial<z.infer<typeof MenuFields>>) {
     isAvailable: body.is_available,
     displayOrder: body.display_order,
   };
-}
-
-/**
- * The guests' menu of the store changed: forget its cached copy. Called once the write's
- * transaction has committed (the domain function has returned), before answering, so the next
- * tablet that asks reads the new menu.
- */
-function guestMenuChanged(redis: Redis, storeId: string): Promise<void> {
-  return invalidate(redis, cacheKeys.guestMenu(storeId));
 }
 
 const categoryRoute = { tags: ['categories'], ...authorized('store_admin') };
@@ -200,7 +190,7 @@ export const adminMenus = createRouter()
       name,
       displayOrder: display_order,
     });
-    await guestMenuChanged(c.var.redis, storeId);
+    await menuChanged(c.var.redis, storeId);
     return c.json(category, 201);
   })
   .openapi(changeCategoryRoute, async (c) => {
@@ -210,13 +200,13 @@ export const adminMenus = createRouter()
       name,
       displayOrder: display_order,
     });
-    await guestMenuChanged(c.var.redis, storeId);
+    await menuChanged(c.var.redis, storeId);
     return c.json(category, 200);
   })
   .openapi(removeCategoryRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     await removeCategory(c.var.db, storeId, c.req.valid('param').id);
-    await guestMenuChanged(c.var.redis, storeId);
+    await menuChanged(c.var.redis, storeId);
     return c.body(null, 204);
   })
   .openapi(listMenusRoute, async (c) => {
@@ -234,14 +224,14 @@ export const adminMenus = createRouter()
       name: body.name,
       price: body.price,
     });
-    await guestMenuChanged(c.var.redis, storeId);
+    await menuChanged(c.var.redis, storeId);
     return c.json(menu, 201);
   })
   .openapi(reorderRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { category_id, menu_ids } = c.req.valid('json');
     const menus = await reorderMenus(c.var.db, storeId, category_id, menu_ids);
-    await guestMenuChanged(c.var.redis, storeId);
+    await menuChanged(c.var.redis, storeId);
     return c.json({ menus }, 200);
   })
   .openapi(getMenuRoute, async (c) => {
@@ -257,12 +247,12 @@ export const adminMenus = createRouter()
       c.req.valid('param').id,
       menuInput(c.req.valid('json')),
     );
-    await guestMenuChanged(c.var.redis, storeId);
+    await menuChanged(c.var.redis, storeId);
     return c.json(menu, 200);
   })
   .openapi(removeMenuRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     await removeMenu(c.var.db, storeId, c.req.valid('param').id, c.env.IMAGES);
-    await guestMenuChanged(c.var.redis, storeId);
+    await menuChanged(c.var.redis, storeId);
     return c.body(null, 204);
   });

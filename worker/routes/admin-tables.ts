@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { addTable, changeTable, listTables, removeTable, TableSchema } from '../domain/tables.ts';
-import { revokeAccess } from '../auth/revocation.ts';
-import { bumpVersion, cacheKeys, invalidate } from '../cache.ts';
+import { revokeAccess } from '../hub/revocation.ts';
+import { floorChanged, historyChanged } from '../platform/cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import {
   createRouter,
@@ -97,7 +97,7 @@ export const adminTables = createRouter()
       tableNumber: body.table_number,
       password: body.password,
     });
-    await invalidate(c.var.redis, cacheKeys.dashboard(storeId));
+    await floorChanged(c.var.redis, storeId);
     return c.json(table, 201);
   })
   .openapi(changeRoute, async (c) => {
@@ -110,7 +110,7 @@ export const adminTables = createRouter()
     });
     const redis = c.var.redis;
     await Promise.all([
-      invalidate(redis, cacheKeys.dashboard(storeId)),
+      floorChanged(redis, storeId),
       body.password !== undefined && revokeAccess(c.env, redis, { id: table.id, storeId }),
     ]);
     return c.json(table, 200);
@@ -120,10 +120,10 @@ export const adminTables = createRouter()
     const table = await removeTable(c.var.db, storeOf(c.var.principal), id);
     const redis = c.var.redis;
     await Promise.all([
-      invalidate(redis, cacheKeys.dashboard(table.storeId)),
+      floorChanged(redis, table.storeId),
       revokeAccess(c.env, redis, table),
       // Its history stays, but is no longer the table's: its pages must answer 404 now.
-      bumpVersion(redis, cacheKeys.historyVersion(table.id)),
+      historyChanged(redis, table.id),
     ]);
     return c.body(null, 204);
   });

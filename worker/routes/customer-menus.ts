@@ -5,7 +5,7 @@ import {
   loadGuestMenu,
   loadGuestMenuItem,
 } from '../domain/menu-view.ts';
-import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../cache.ts';
+import { CACHE_TTL_SECONDS, cached, cacheKeys } from '../platform/cache.ts';
 import { authorized, authorizedReading, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, IdParam, jsonResponse } from '../openapi.ts';
 

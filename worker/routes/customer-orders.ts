@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { cacheKeys, invalidating } from '../cache.ts';
+import { changingFloor } from '../platform/cache.ts';
 import { createOrder, MAX_ORDER_TOTAL, MAX_SESSION_TOTAL, tableOrders } from '../domain/orders.ts';
 import { OrderSchema, SessionTotal } from '../domain/order-view.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
@@ -94,16 +94,13 @@ export const customerOrders = createRouter()
     const { items } = c.req.valid('json');
     const storeId = storeOf(principal);
     // The store's cached floor view will no longer show this table's totals.
-    const { order, replayed } = await invalidating(
-      c.var.redis,
-      [cacheKeys.dashboard(storeId)],
-      () =>
-        createOrder(c.var.db, {
-          storeId,
-          tableId: principal.sub,
-          items: items.map((line) => ({ menuId: line.menu_id, quantity: line.quantity })),
-          idempotencyKey: c.req.valid('header')['Idempotency-Key'],
-        }),
+    const { order, replayed } = await changingFloor(c.var.redis, storeId, () =>
+      createOrder(c.var.db, {
+        storeId,
+        tableId: principal.sub,
+        items: items.map((line) => ({ menuId: line.menu_id, quantity: line.quantity })),
+        idempotencyKey: c.req.valid('header')['Idempotency-Key'],
+      }),
     );
     return c.json(order, 201, replayed ? { 'Idempotent-Replayed': 'true' } : {});
   })

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { openDatabase } from '../middleware/db.ts';
-import { createRedis } from '../redis.ts';
+import { openDatabase } from '../platform/database.ts';
+import { createRedis } from '../platform/redis.ts';
 
 /** Upper bound for one dependency check, so that readiness answers even when a service hangs. */
 const CHECK_TIMEOUT_MS = 3_000;

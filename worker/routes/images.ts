@@ -1,5 +1,5 @@
-import { parseImageKey, VARIANT_NAMES } from '../domain/image-keys.ts';
 import { ApiError } from '../api-error.ts';
+import { IMAGE_URL_PREFIX, parseImageKey, VARIANT_NAMES } from '../contracts/image-keys.ts';
 import { createRouter } from '../openapi.ts';
 
 /** Variant keys change with their content (content-addressed), so a copy never goes stale. */
@@ -10,8 +10,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * variants (`thumb.webp`, `display.webp`) under `menus/` are public — an original, or anything
  * else, is 404. `If-None-Match` with the current ETag answers 304 without the bytes.
  */
-export const images = createRouter().get('/images/*', async (c) => {
-  const key = parseImageKey(c.req.path.slice('/images/'.length));
+export const images = createRouter().get(`${IMAGE_URL_PREFIX}*`, async (c) => {
+  const key = parseImageKey(c.req.path.slice(IMAGE_URL_PREFIX.length));
   if (!key || !VARIANT_NAMES.has(key.name)) {
     throw new ApiError(404, 'NOT_FOUND', '이미지를 찾을 수 없습니다.');
   }

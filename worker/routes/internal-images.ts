@@ -1,13 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createMiddleware } from 'hono/factory';
-import { signatureInvalid, verifyRelayRequest } from '../auth/relay-signature.ts';
-import { cacheKeys, invalidate } from '../cache.ts';
-import { parseImageKey, sniffImageType, VARIANT_NAMES } from '../domain/image-keys.ts';
+import { menuChanged } from '../platform/cache.ts';
+import {
+  INTERNAL_IMAGE_PATH_PREFIX,
+  parseImageKey,
+  VARIANT_NAMES,
+} from '../contracts/image-keys.ts';
+import { sniffImageType } from '../domain/image-uploads.ts';
 import { markImageFailed, markImageReady } from '../domain/menu-images.ts';
-import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
-import { storeHub } from '../hub/store-hub.ts';
 import { database } from '../middleware/db.ts';
+import { relaySignature } from '../middleware/relay-signature.ts';
 import {
   createRouter,
   errorResponses,
@@ -18,52 +20,26 @@ import {
   Uuid,
 } from '../openapi.ts';
 
-/** Which store a signed request is for, read from what the relay signed; undefined if none. */
-type StoreOfRequest = (path: string, body: ArrayBuffer) => string | undefined;
-
-/**
- * The relay's signature over method, path and body (see `verifyRelayRequest`), checked before
- * anything else reads the request; then the replay check. The store's hub remembers each signed
- * request it accepted while its timestamp is inside the window (the receipts of event
- * deliveries), so the same request sent again is 401 `replayed`. The relay signs every attempt
- * afresh, so its retries are new requests. A request whose signed path or body names no store
- * names no object or menu either: its route refuses it before reading or writing anything.
- */
-function relaySignedRequest(storeOf: StoreOfRequest) {
-  return createMiddleware<AppEnv>(async function relaySignedRequest(c, next) {
-    const path = new URL(c.req.url).pathname; // as sent, without decoding: what was signed
-    const body = await c.req.arrayBuffer();
-    const receipt = await verifyRelayRequest(
-      c.env.RELAY_HMAC_SECRET,
-      {
-        timestamp: c.req.header('x-relay-timestamp'),
-        signature: c.req.header('x-relay-signature'),
-      },
-      { method: c.req.method, path, body },
-    );
-    const storeId = storeOf(c.req.path, body);
-    if (storeId !== undefined && !(await storeHub(c.env, storeId).acceptRelayRequest(receipt))) {
-      throw signatureInvalid('replayed');
-    }
-    await next();
-  });
-}
-
-const IMAGE_OBJECT_PATH = '/internal/images/';
-const keyOf = (path: string) => path.slice(IMAGE_OBJECT_PATH.length);
+const keyOf = (path: string) => path.slice(INTERNAL_IMAGE_PATH_PREFIX.length);
 
 /** An object request names its store in the key: `menus/<store_id>/…`. */
-const signedObjectRequest = relaySignedRequest((path) => parseImageKey(keyOf(path))?.storeId);
+const signedObjectRequest = relaySignature({
+  signs: 'request',
+  storeOf: (path) => parseImageKey(keyOf(path))?.storeId,
+});
 
 const ReportedStore = z.object({ store_id: z.uuid() });
 /** A job's report names its store in the body's `store_id`. */
-const signedJobReport = relaySignedRequest((_path, body) => {
-  try {
-    const report = ReportedStore.safeParse(JSON.parse(new TextDecoder().decode(body)));
-    return report.success ? report.data.store_id.toLowerCase() : undefined;
-  } catch {
-    return undefined; // not JSON: the route answers 400
-  }
+const signedJobReport = relaySignature({
+  signs: 'request',
+  storeOf: (_path, body) => {
+    try {
+      const report = ReportedStore.safeParse(JSON.parse(new TextDecoder().decode(body)));
+      return report.success ? report.data.store_id.toLowerCase() : undefined;
+    } catch {
+      return undefined; // not JSON: the route answers 400
+    }
+  },
 });
 
 function notFound(): ApiError {
@@ -134,7 +110,7 @@ const MAX_REASON_CHARS = 500;
  */
 export const internalImages = createRouter();
 internalImages
-  .get(`${IMAGE_OBJECT_PATH}*`, signedObjectRequest, async (c) => {
+  .get(`${INTERNAL_IMAGE_PATH_PREFIX}*`, signedObjectRequest, async (c) => {
     const key = parseImageKey(keyOf(c.req.path));
     const object = key && (await c.env.IMAGES.get(key.key));
     if (!object) throw notFound();
@@ -144,7 +120,7 @@ internalImages
     headers.set('content-length', String(object.size));
     return new Response(object.body, { headers });
   })
-  .put(`${IMAGE_OBJECT_PATH}*`, signedObjectRequest, async (c) => {
+  .put(`${INTERNAL_IMAGE_PATH_PREFIX}*`, signedObjectRequest, async (c) => {
     const key = parseImageKey(keyOf(c.req.path));
     if (!key || !VARIANT_NAMES.has(key.name)) {
       throw new ApiError(400, 'VALIDATION_ERROR', '변환 이미지 키가 아닙니다.', {
@@ -172,7 +148,7 @@ internalImages
       thumbnailKey: body.thumbnail_key,
       displayKey: body.display_key,
     });
-    if (result.updated) await invalidate(c.var.redis, cacheKeys.guestMenu(storeId));
+    if (result.updated) await menuChanged(c.var.redis, storeId);
     return c.json(result, 200);
   })
   .openapi(failedRoute, async (c) => {

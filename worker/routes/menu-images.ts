@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { cacheKeys, invalidate } from '../cache.ts';
+import { menuChanged } from '../platform/cache.ts';
 import { IMAGE_STATUSES } from '../../db/schema.ts';
 import { uploadMenuImage } from '../domain/menu-images.ts';
 import type { AppEnv } from '../env.ts';
@@ -93,7 +93,7 @@ export const menuImages = createRouter().openapi(uploadRoute, async (c) => {
     image,
   );
   // The menu's `image` is hidden while processing: guests must not keep the old one cached.
-  await invalidate(c.var.redis, cacheKeys.guestMenu(storeId));
+  await menuChanged(c.var.redis, storeId);
   return c.json(
     {
       menu_id: uploaded.menuId,

@@ -12,8 +12,8 @@ import {
   openStore,
   StoreSchema,
 } from '../domain/stores.ts';
-import { revokeAccess } from '../auth/revocation.ts';
-import { cacheKeys, invalidate } from '../cache.ts';
+import { revokeAccess } from '../hub/revocation.ts';
+import { accountChanged } from '../platform/cache.ts';
 import { authorized } from '../middleware/auth.ts';
 import {
   createRouter,
@@ -174,7 +174,7 @@ export const superadmin = createRouter()
     const { id } = c.req.valid('param');
     const admin = await setStoreAdminActive(c.var.db, id, true);
     // Its tokens from before are judged by the new token version on their very next request.
-    await invalidate(c.var.redis, cacheKeys.account(admin.id));
+    await accountChanged(c.var.redis, admin.id);
     return c.json(admin, 200);
   })
   .openapi(deactivateAdmin, async (c) => {

@@ -5,7 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import type { MockInstance } from 'vitest';
 import app from '../../../worker/index.ts';
-import { createRedis } from '../../../worker/redis.ts';
+import { createRedis } from '../../../worker/platform/redis.ts';
 import type { ApiResponse } from './fixtures.ts';
 
 /** Nothing listens there: every Redis call fails at once, as in an outage. */

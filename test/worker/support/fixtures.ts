@@ -8,9 +8,9 @@ import { exports } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import * as schema from '../../../db/schema.ts';
 import { issueToken } from '../../../worker/auth/tokens.ts';
-import { hashPassword } from '../../../worker/domain/passwords.ts';
+import { hashPassword } from '../../../worker/platform/passwords.ts';
 import type { Database } from '../../../worker/domain/database.ts';
-import { openDatabase } from '../../../worker/middleware/db.ts';
+import { openDatabase } from '../../../worker/platform/database.ts';
 
 /** Runs `work` with a database pool of its own and closes the pool afterwards. */
 export async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {

@@ -5,16 +5,24 @@
  */
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { relaySignatureHeaders } from './relay.ts';
-
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+import { bytesOfBase64 } from '../../../worker/contracts/encoding.ts';
+import {
+  internalImagePath,
+  parseImageKey,
+  siblingKey,
+  VARIANTS,
+} from '../../../worker/contracts/image-keys.ts';
+import {
+  signRequest,
+  type RelaySignatureHeaders,
+} from '../../../worker/contracts/relay-signature.ts';
 
 /** A real 1×1 PNG. */
-export const PNG_1X1 = fromBase64(
+export const PNG_1X1 = bytesOfBase64(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
 );
 /** A real 1×1 lossless WebP (what the relay's variants look like, only smaller). */
-export const WEBP_1X1 = fromBase64('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==');
+export const WEBP_1X1 = bytesOfBase64('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==');
 
 /** A PNG whose header declares `width`×`height` (and no pixels: only the header is ever read). */
 export function pngHeader(width: number, height: number): Uint8Array {
@@ -46,11 +54,8 @@ export function anotherPng(): Uint8Array {
   return bytes;
 }
 
-export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-  const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** Hex SHA-256, as the Worker and the relay compute a content address. */
+export { sha256Hex } from '../../../worker/contracts/encoding.ts';
 
 export type RawResponse<T = any> = { status: number; headers: Headers; body: T; bytes: Uint8Array };
 
@@ -100,18 +105,18 @@ export function uploadImage(
   });
 }
 
-/** The relay's headers for a request to an image endpoint. */
-export async function relayHeaders(
+/**
+ * The relay's headers for a request to an image endpoint. A test may sign with another secret (a
+ * forgery) or at another time (a stale signature).
+ */
+export function relayHeaders(
   method: string,
   path: string,
   body: Uint8Array | string = '',
   options: { timestamp?: number; secret?: string } = {},
-): Promise<Record<string, string>> {
-  const bodyHash = await sha256Hex(body);
-  return relaySignatureHeaders(
-    (timestamp) => `${timestamp}.${method} ${path}.${bodyHash}`,
-    options,
-  );
+): Promise<RelaySignatureHeaders> {
+  const secret = options.secret ?? env.RELAY_HMAC_SECRET;
+  return signRequest(secret, { method, path, body }, options.timestamp);
 }
 
 /**
@@ -148,11 +153,11 @@ export async function relayCall<T = any>(
 
 /** What the image worker does for a job: store both variants, then report ready. */
 export async function finishJob(storeId: string, menuId: string, originalKey: string) {
-  const folder = originalKey.slice(0, -'original'.length);
-  const thumbnailKey = `${folder}thumb.webp`;
-  const displayKey = `${folder}display.webp`;
+  const original = parseImageKey(originalKey)!;
+  const thumbnailKey = siblingKey(original, VARIANTS.thumbnail);
+  const displayKey = siblingKey(original, VARIANTS.display);
   for (const key of [thumbnailKey, displayKey]) {
-    const put = await relayCall('PUT', `/internal/images/${key}`, WEBP_1X1, {
+    const put = await relayCall('PUT', internalImagePath(key), WEBP_1X1, {
       'content-type': 'image/webp',
     });
     if (put.status !== 201) throw new Error(`PUT ${key}: ${put.status}`);

@@ -1,12 +1,15 @@
 /**
  * The relay's side of `POST /internal/events`, for tests: envelopes as the relay publishes them
- * and requests signed the way it signs them (HMAC-SHA256 of `timestamp.body` with
- * `RELAY_HMAC_SECRET`), with knobs to forge, age or replay them.
+ * and requests signed the way it signs them (the shared contract), with knobs to forge, age or
+ * replay them.
  */
 import { env } from 'cloudflare:test';
-import type { EventType } from '../../../db/schema.ts';
-import type { Envelope } from '../../../worker/hub/envelope.ts';
 import { expect } from 'vitest';
+import { envelopeOf, type Envelope, type EventType } from '../../../worker/contracts/events.ts';
+import {
+  signEvent,
+  type RelaySignatureHeaders,
+} from '../../../worker/contracts/relay-signature.ts';
 import { api, outboxOf, type ApiResponse } from './fixtures.ts';
 
 /** Outbox ids are global: a random base per test run keeps tests from colliding. */
@@ -37,36 +40,15 @@ export function envelope(
   };
 }
 
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /**
- * The relay's headers for a signed message: `x-relay-timestamp` and
- * `x-relay-signature: v1=<hex HMAC-SHA256>` over `message(timestamp)`.
+ * The relay's headers for an event delivery: the signature covers `timestamp.body`. A test may
+ * sign with another secret (a forgery) or at another time (a stale signature).
  */
-export async function relaySignatureHeaders(
-  message: (timestamp: string) => string,
-  options: { timestamp?: number; secret?: string } = {},
-): Promise<Record<string, string>> {
-  const timestamp = String(options.timestamp ?? Date.now());
-  const key = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(options.secret ?? env.RELAY_HMAC_SECRET),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(message(timestamp)));
-  return { 'x-relay-timestamp': timestamp, 'x-relay-signature': `v1=${hex(mac)}` };
-}
-
-/** The relay's headers for an event delivery: the signature covers `timestamp.body`. */
 export function signature(
   body: string,
   options: { timestamp?: number; secret?: string } = {},
-): Promise<Record<string, string>> {
-  return relaySignatureHeaders((timestamp) => `${timestamp}.${body}`, options);
+): Promise<RelaySignatureHeaders> {
+  return signEvent(options.secret ?? env.RELAY_HMAC_SECRET, body, options.timestamp);
 }
 
 /** Posts a body to `/internal/events` with the given headers. */
@@ -100,15 +82,7 @@ export async function deliverAll(...events: Envelope[]): Promise<void> {
  * Answers the envelopes, oldest first.
  */
 export async function relayOutbox(storeId: string): Promise<Envelope[]> {
-  const envelopes = (await outboxOf(storeId)).map((row): Envelope => ({
-    id: row.id,
-    type: row.type,
-    store_id: row.storeId,
-    table_id: row.tableId,
-    table_session_id: row.tableSessionId,
-    occurred_at: row.createdAt.toISOString(),
-    data: row.payload as Record<string, unknown>,
-  }));
+  const envelopes = (await outboxOf(storeId)).map(envelopeOf);
   for (const event of envelopes) {
     const res = await deliver(event);
     expect(res.status, JSON.stringify(res.body)).toBe(200);

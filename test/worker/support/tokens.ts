@@ -23,7 +23,7 @@ import { handleError } from '../../../worker/errors.ts';
 import app from '../../../worker/index.ts';
 import { requireRole } from '../../../worker/middleware/auth.ts';
 import { database } from '../../../worker/middleware/db.ts';
-import { redisClient } from '../../../worker/redis.ts';
+import { redisClient } from '../../../worker/middleware/redis.ts';
 import type { ApiResponse } from './fixtures.ts';
 
 /** A client address no other test (in this run or an earlier one) has used. */

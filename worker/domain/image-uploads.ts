@@ -1,3 +1,8 @@
+/**
+ * What an uploaded image may be, judged from its bytes: its type by magic bytes, its declared
+ * size, and the limits an upload must keep. Where an image is stored is the contract in
+ * contracts/image-keys.ts.
+ */
 import { imageSize } from 'image-size';
 import { ApiError } from '../api-error.ts';
 
@@ -5,57 +10,6 @@ import { ApiError } from '../api-error.ts';
 export const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 /** The most pixels an upload may declare: 40 MP, far above any phone photo, far below a bomb. */
 export const IMAGE_MAX_PIXELS = 40_000_000;
-/** Where variants are served from (routes/images.ts); the menu's `image` URLs start with it. */
-export const IMAGE_URL_PREFIX = '/images/';
-
-/** The objects of one image in R2, all in one content-addressed folder. */
-export const IMAGE_NAMES = ['original', 'thumb.webp', 'display.webp'] as const;
-export type ImageName = (typeof IMAGE_NAMES)[number];
-/** The variants the relay stores and guests may fetch; the original is never public. */
-export const VARIANT_NAMES: ReadonlySet<string> = new Set(['thumb.webp', 'display.webp']);
-
-/** `menus/<store_id>/<menu_id>/<sha256>/<name>` with lowercase uuids and hex. */
-const KEY =
-  /^menus\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{64})\/(original|thumb\.webp|display\.webp)$/;
-
-export type ImageKey = {
-  key: string;
-  storeId: string;
-  menuId: string;
-  sha256: string;
-  name: ImageName;
-  /** `menus/<store>/<menu>/<sha256>/`: every object of the same image. */
-  folder: string;
-};
-
-/** The parts of an image key, or null for anything that is not one (no `..`, no other prefix). */
-export function parseImageKey(key: string): ImageKey | null {
-  const match = KEY.exec(key);
-  if (!match) return null;
-  const [, storeId, menuId, sha256, name] = match as unknown as [
-    string,
-    string,
-    string,
-    string,
-    ImageName,
-  ];
-  return { key, storeId, menuId, sha256, name, folder: key.slice(0, key.length - name.length) };
-}
-
-/** The key of an object of a menu's image. */
-export function imageKey(storeId: string, menuId: string, sha256: string, name: ImageName): string {
-  return `menus/${storeId}/${menuId}/${sha256}/${name}`;
-}
-
-/** Every object of a menu's images starts with this. */
-export function menuImagePrefix(storeId: string, menuId: string): string {
-  return `menus/${storeId}/${menuId}/`;
-}
-
-/** The public URL of a variant. */
-export function imageUrl(key: string): string {
-  return IMAGE_URL_PREFIX + key;
-}
 
 export type ImageType = 'image/jpeg' | 'image/png' | 'image/webp';
 

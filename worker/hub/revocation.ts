@@ -1,6 +1,6 @@
 import type { Redis } from '@upstash/redis/cloudflare';
-import { cacheKeys, invalidate } from '../cache.ts';
-import { storeHub } from '../hub/store-hub.ts';
+import { accountChanged } from '../platform/cache.ts';
+import { storeHub } from './store-hub.ts';
 
 /** An account that just lost its access, named as its database row names it (never the path). */
 export type RevokedAccount = { id: string; storeId: string };
@@ -17,7 +17,7 @@ export type RevokedAccount = { id: string; storeId: string };
  * streams end at their next reconnect, which the account check refuses.
  */
 export async function revokeAccess(env: Env, redis: Redis, account: RevokedAccount): Promise<void> {
-  await invalidate(redis, cacheKeys.account(account.id));
+  await accountChanged(redis, account.id);
   try {
     await storeHub(env, account.storeId).closeStreamsOf(account.id);
   } catch (error) {

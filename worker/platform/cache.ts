@@ -43,6 +43,57 @@ export const cacheKeys = {
     `${query.from ?? ''}..${query.to ?? ''}:${query.page}x${query.pageSize}`,
 };
 
+/*
+ * What a write changed, in the restaurant's words: each write path calls these, from its route
+ * handler, and never forgets a key by hand. A new cached answer gets its key above and its
+ * meaning here.
+ */
+
+/**
+ * The guests' menu of a store changed (a category, a menu, its image): forget its cached copy.
+ * Called once the write has committed, before answering, so the next tablet reads the new menu.
+ */
+export function menuChanged(redis: Redis, storeId: string): Promise<void> {
+  return invalidate(redis, cacheKeys.guestMenu(storeId));
+}
+
+/**
+ * The floor of a store changed (a table, a party, an order): forget its cached dashboard.
+ * Called once the write has committed; see {@link changingFloor} for writes on the hot path.
+ */
+export function floorChanged(redis: Redis, storeId: string): Promise<void> {
+  return invalidate(redis, cacheKeys.dashboard(storeId));
+}
+
+/**
+ * Runs `write`, which changes the store's floor, and forgets the cached dashboard side by side
+ * with it: the orders and the kitchen's steps save the cache's round trip after the commit.
+ */
+export function changingFloor<T>(
+  redis: Redis,
+  storeId: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  return invalidating(redis, [cacheKeys.dashboard(storeId)], write);
+}
+
+/**
+ * An account's standing changed (activated, deactivated, new password, removed): the next
+ * request's account check reads the row. Called once the write has committed.
+ */
+export function accountChanged(redis: Redis, accountId: string): Promise<void> {
+  return invalidate(redis, cacheKeys.account(accountId));
+}
+
+/**
+ * A table's history changed (이용 완료 archived its party, or the table is gone): retires every
+ * cached page of it. Only after the commit: a version has no marker, so a bump before it could
+ * let a reader store the old page under the new version.
+ */
+export function historyChanged(redis: Redis, tableId: string): Promise<void> {
+  return bumpVersion(redis, cacheKeys.historyVersion(tableId));
+}
+
 /** A cache read started ahead of the route (middleware/auth `authorizedReading`). */
 export type Prefetched = { key: string; value: Promise<unknown> };
 
@@ -84,7 +135,7 @@ export async function cached<T>(
  * marker is set — after the commit, or side by side with the write ({@link invalidating}).
  * Fails open (WARN): the entries then expire with their TTL.
  */
-export async function invalidate(redis: Redis, ...keys: string[]): Promise<void> {
+async function invalidate(redis: Redis, ...keys: string[]): Promise<void> {
   if (keys.length === 0) return;
   try {
     const pipeline = redis.pipeline();
@@ -102,11 +153,7 @@ export async function invalidate(redis: Redis, ...keys: string[]): Promise<void>
  * marker's window (routes time out after at most 10 s). A write that fails has invalidated for
  * nothing, which costs one cache miss.
  */
-export async function invalidating<T>(
-  redis: Redis,
-  keys: string[],
-  write: () => Promise<T>,
-): Promise<T> {
+async function invalidating<T>(redis: Redis, keys: string[], write: () => Promise<T>): Promise<T> {
   const [result] = await Promise.all([write(), invalidate(redis, ...keys)]);
   return result;
 }
@@ -134,7 +181,7 @@ export async function cachedVersioned<T>(
 }
 
 /** Retires every entry of a family read with {@link cachedVersioned}. Fails open (WARN). */
-export async function bumpVersion(redis: Redis, versionKey: string): Promise<void> {
+async function bumpVersion(redis: Redis, versionKey: string): Promise<void> {
   try {
     await redis.pipeline().incr(versionKey).expire(versionKey, VERSION_TTL_SECONDS).exec();
   } catch (error) {

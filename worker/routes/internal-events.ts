@@ -1,15 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { createMiddleware } from 'hono/factory';
-import {
-  signatureInvalid,
-  verifyRelaySignature,
-  type RelayReceipt,
-} from '../auth/relay-signature.ts';
-import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
-import { Envelope } from '../hub/envelope.ts';
+import { Envelope } from '../contracts/events.ts';
 import { storeHub } from '../hub/store-hub.ts';
+import { relaySignature, signatureInvalid } from '../middleware/relay-signature.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse } from '../openapi.ts';
 
 /** Far above any event (an order of 50 lines is a few kB); read before the signature is known. */
@@ -22,22 +16,6 @@ const limitBody = bodyLimit({
   },
 });
 
-/** Verifies the relay's HMAC signature over the raw body before anything reads it as JSON. */
-const relaySigned = createMiddleware<AppEnv & { Variables: { relayReceipt: RelayReceipt } }>(
-  async function relaySigned(c, next) {
-    const receipt = await verifyRelaySignature(
-      c.env.RELAY_HMAC_SECRET,
-      {
-        timestamp: c.req.header('x-relay-timestamp'),
-        signature: c.req.header('x-relay-signature'),
-      },
-      await c.req.arrayBuffer(),
-    );
-    c.set('relayReceipt', receipt);
-    await next();
-  },
-);
-
 const deliverEvent = createRoute({
   method: 'post',
   path: '/internal/events',
@@ -45,7 +23,8 @@ const deliverEvent = createRoute({
   summary: 'The relay delivers one event to its store’s hub',
   // Not part of the public API: only the relay calls it, signed with RELAY_HMAC_SECRET.
   hide: true,
-  middleware: relaySigned,
+  // The signature over the raw body is checked before anything reads it as JSON.
+  middleware: relaySignature({ signs: 'event' }),
   request: { body: jsonBody(Envelope) },
   responses: {
     200: jsonResponse(
@@ -60,9 +39,9 @@ const deliverEvent = createRoute({
  * Relay → hub delivery (see the real-time contract): signature and timestamp window here, the
  * replay check and the store-once rule in the store's hub, in one step with storing the event.
  */
-export const internal = createRouter();
-internal.use(deliverEvent.path, limitBody);
-internal.openapi(deliverEvent, async (c) => {
+export const internalEvents = createRouter();
+internalEvents.use(deliverEvent.path, limitBody);
+internalEvents.openapi(deliverEvent, async (c) => {
   const event = c.req.valid('json');
   const delivery = await storeHub(c.env, event.store_id).deliver(event, c.var.relayReceipt);
   if (delivery === 'replayed') throw signatureInvalid('replayed');
