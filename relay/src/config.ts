@@ -21,15 +21,19 @@ const schema = z.object({
   RELAY_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   RELAY_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8788),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /** Also write the log (INFO and above) to this file, rotated by size; unset: stdout only. */
+  /**
+   * Also write the log (INFO and above) to numbered files named after this one (`relay.log`:
+   * `relay.1.log`, `relay.2.log`, …), rotated by size; unset: stdout only. Give it a directory
+   * of its own: numbering continues from the highest number of any file there.
+   */
   LOG_FILE: z.string().min(1).optional(),
-  /** Size at which LOG_FILE is rotated to `<LOG_FILE>.1`. */
+  /** Size at which the current log file is closed and the next number begun. */
   LOG_FILE_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024)
     .default(10 * 1024 * 1024),
-  /** Rotated log files kept (`.1` … `.N`). */
+  /** Older log files kept besides the current one. */
   LOG_FILE_KEEP: z.coerce.number().int().min(0).max(100).default(5),
   /** Limit of each `/readyz` check (database, broker, Worker). */
   READINESS_TIMEOUT_MS: milliseconds(2000),

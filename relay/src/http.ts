@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
-import { EXPOSITION_CONTENT_TYPE, type Registry } from './metrics.ts';
+import type { Registry } from 'prom-client';
 
 /** The outcome of each readiness check: `ok`, or why not. */
 export type ReadinessChecks = Record<string, 'ok' | string>;
@@ -37,8 +37,9 @@ export async function startHttp(
           .end(JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }));
       });
     } else if (route === 'GET /metrics') {
-      void endpoints.registry.expose().then(
-        (text) => res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE }).end(text),
+      const { registry } = endpoints;
+      void registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
         () => res.writeHead(500, JSON_TYPE).end('{"error":"metrics unavailable"}'),
       );
     } else {

@@ -25,13 +25,12 @@ const OUTBOX_BACKLOG = `
   from outbox where published_at is null`;
 
 const config = loadConfig();
-const log = createLogger(
+const log = await createLogger(
   config.LOG_LEVEL,
   config.LOG_FILE === undefined
     ? undefined
     : { path: config.LOG_FILE, maxBytes: config.LOG_FILE_MAX_BYTES, keep: config.LOG_FILE_KEEP },
 );
-const metrics = relayMetrics();
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
 // An idle client whose connection dies emits here; the next checkout simply opens a new one.
@@ -45,6 +44,13 @@ const bus = new Bus({
   connectionName: `table-order-relay ${config.RELAY_NAMESPACE} ${hostname()}:${process.pid}`,
   log,
   onConnected: () => drain.retryNow(),
+});
+const metrics = relayMetrics({
+  brokerConnected: () => bus.connected,
+  outbox: async () => {
+    const { rows } = await pool.query<{ backlog: number; age: number | null }>(OUTBOX_BACKLOG);
+    return { backlog: rows[0]!.backlog, oldestAgeSeconds: Math.max(0, rows[0]!.age ?? 0) };
+  },
 });
 const drain = new OutboxDrain({
   pool,
@@ -81,12 +87,6 @@ const images = new ImageWorker({
   metrics,
 });
 
-metrics.registry.beforeScrape(async () => {
-  metrics.brokerConnected.set(bus.connected ? 1 : 0);
-  const { rows } = await pool.query<{ backlog: number; age: number | null }>(OUTBOX_BACKLOG);
-  metrics.outboxBacklog.set(rows[0]!.backlog);
-  metrics.outboxOldestAge.set(Math.max(0, rows[0]!.age ?? 0));
-});
 const { server, port } = await startHttp(config.RELAY_HTTP_HOST, config.RELAY_HTTP_PORT, {
   registry: metrics.registry,
   readiness: readinessOf({

@@ -1,22 +1,26 @@
-import { closeSync, existsSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { pino, type Level, type Logger } from 'pino';
+import pinoRoll from 'pino-roll';
 import { loggableQueryError } from '../../db/query-errors.ts';
 
-/** Where the relay also keeps its log: a file, rotated by size. */
+/** Where the relay also keeps its log: numbered files, rolled over by size. */
 export interface LogFileOptions {
+  /**
+   * `dir/relay.log` is written as `dir/relay.1.log`, `dir/relay.2.log`, … (the newest last); `dir`
+   * holds nothing else, as pino-roll numbers on from the highest number of any file there.
+   */
   path: string;
-  /** A file reaching this size is renamed `<path>.1` (older ones shift up) and a new one begun. */
+  /** A file that reaches this size is closed and the next number begun. */
   maxBytes: number;
-  /** Rotated files kept besides the current one; older ones are deleted. */
+  /** Older files kept besides the current one; older ones (earlier runs' too) are deleted. */
   keep: number;
 }
 
 /**
  * The relay's logger: JSON lines on stdout at `level` and, with `file`, the same lines at INFO and
- * above in a size-rotated file (for hosts without a log collector). Writes are synchronous, so a
+ * above in size-rotated files (for hosts without a log collector). Writes are synchronous, so a
  * line logged just before `process.exit` is not lost. A failed query's data never reaches it.
  */
-export function createLogger(level: string, file?: LogFileOptions): Logger {
+export async function createLogger(level: string, file?: LogFileOptions): Promise<Logger> {
   const base = { service: 'relay' };
   const serializers = { err: serializeError };
   if (file === undefined) return pino({ level, base, serializers });
@@ -27,9 +31,23 @@ export function createLogger(level: string, file?: LogFileOptions): Logger {
     { level: lowest, base, serializers },
     pino.multistream([
       { level: stdoutLevel, stream: pino.destination({ dest: 1, sync: true }) },
-      { level: fileLevel, stream: new RotatingFile(file) },
+      { level: fileLevel, stream: await openLogFile(file) },
     ]),
   );
+}
+
+/**
+ * The log file as a stream: pino-roll appends to the newest numbered file and, after a write that
+ * takes it to `maxBytes`, moves on to the next number and deletes all but the newest `keep + 1`.
+ */
+export function openLogFile(file: LogFileOptions): ReturnType<typeof pinoRoll> {
+  return pinoRoll({
+    file: file.path,
+    size: `${file.maxBytes}b`,
+    limit: { count: file.keep + 1, removeOtherLogFiles: true },
+    sync: true,
+    mkdir: true,
+  });
 }
 
 /**
@@ -40,41 +58,4 @@ function serializeError(error: unknown): unknown {
   const query = loggableQueryError(error);
   if (query) return { type: (error as Error).constructor.name, ...query };
   return pino.stdSerializers.err(error as Error); // anything not an error passes as it is
-}
-
-/** An append-only file that rotates itself once a line would take it past `maxBytes`. */
-export class RotatingFile {
-  #options: LogFileOptions;
-  #fd: number;
-  #size: number;
-
-  constructor(options: LogFileOptions) {
-    this.#options = options;
-    this.#fd = openSync(options.path, 'a');
-    this.#size = fstatSync(this.#fd).size;
-  }
-
-  write(line: string): boolean {
-    const bytes = Buffer.byteLength(line);
-    if (this.#size > 0 && this.#size + bytes > this.#options.maxBytes) this.#rotate();
-    writeSync(this.#fd, line);
-    this.#size += bytes;
-    return true;
-  }
-
-  #rotate(): void {
-    closeSync(this.#fd);
-    const { path, keep } = this.#options;
-    if (keep === 0) {
-      rmSync(path, { force: true });
-    } else {
-      rmSync(`${path}.${keep}`, { force: true });
-      for (let n = keep - 1; n >= 1; n -= 1) {
-        if (existsSync(`${path}.${n}`)) renameSync(`${path}.${n}`, `${path}.${n + 1}`);
-      }
-      renameSync(path, `${path}.1`);
-    }
-    this.#fd = openSync(path, 'a');
-    this.#size = 0;
-  }
 }

@@ -19,6 +19,7 @@ import {
 } from '../../db/backup.ts';
 import { formatRestoreCheck, restoreCheck } from '../../db/restore-check.ts';
 import * as schema from '../../db/schema.ts';
+import { isolatedEnv } from '../support/child-env.ts';
 import {
   createCategory,
   createMenu,
@@ -93,7 +94,7 @@ function runRestoreCheckScript(): Promise<{ code: number; stdout: string }> {
     execFile(
       process.execPath,
       [restoreCheckScript],
-      { env: { ...process.env, DATABASE_URL: scratch.url, BACKUP_DIR: backupDir } },
+      { env: isolatedEnv({ DATABASE_URL: scratch.url, BACKUP_DIR: backupDir }) },
       (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
     );
   });

@@ -1,11 +1,27 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_STORE_ID } from '../../db/seed.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 
+/** A developer's shell as the tests may meet it; none of it may reach the stack they start. */
+const SHELL = {
+  SUPERADMIN_USERNAME: 'someone',
+  SUPERADMIN_PASSWORD: 'someone-else-1234',
+  DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+  AMQP_URL: 'amqp://nobody:nothing@127.0.0.1:1',
+  REDIS_URL: 'redis://127.0.0.1:1',
+  WORKER_URL: 'http://127.0.0.1:1',
+  CLOUDFLARE_ENV: 'production',
+};
+
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  for (const [name, value] of Object.entries(SHELL)) vi.stubEnv(name, value);
+  try {
+    stack = await startStack();
+  } finally {
+    vi.unstubAllEnvs();
+  }
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -37,6 +53,16 @@ describe('npm run dev', () => {
     });
     expect(login.status).toBe(200);
     expect(await login.json()).toMatchObject({ token_type: 'Bearer' });
+  });
+
+  it("ignores the shell's variables: the demo super admin logs in as printed", async () => {
+    expect(stack.output()).toContain('superadmin / superadmin1234');
+    const login = await fetch(`${stack.workerUrl}/api/superadmin/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'superadmin', password: 'superadmin1234' }),
+    });
+    expect(login.status).toBe(200);
   });
 
   it('stops every part on Ctrl-C', async () => {

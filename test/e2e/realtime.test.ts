@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STORE_ID } from '../../db/seed.ts';
+import { isolatedEnv } from '../support/child-env.ts';
 import { listen, type Listener } from '../support/event-stream.ts';
 import { apiClient } from '../support/http.ts';
 import { closeBrokerConnections } from '../support/relay-fixtures.ts';
@@ -20,7 +21,7 @@ const other: Record<string, string> = {};
 
 function startRelay(): ChildProcess {
   const child = spawn(process.execPath, ['relay/src/index.ts'], {
-    env: { ...process.env, ...stack.relayEnv, OUTBOX_POLL_INTERVAL_MS: '500' },
+    env: isolatedEnv({ ...stack.relayEnv, OUTBOX_POLL_INTERVAL_MS: '500' }),
     stdio: 'ignore',
   });
   relay = child;

@@ -1,12 +1,12 @@
 /**
  * Monitoring configuration (relay/local/docker/): Prometheus, its alert rules, Alertmanager and
- * Grafana, checked offline with promtool (Debian's prometheus package) and docker-compose.
+ * Grafana, read as YAML and JSON. `npm run check:ops` has promtool check and unit-test the rules,
+ * the configuration and every dashboard query.
  */
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseYaml, readYaml, repoRoot, requireTool, runTool } from '../support/tools.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readCompose, readYaml, repoRoot, type ComposeService } from '../support/config-files.ts';
 
 const DOCKER = 'relay/local/docker';
 const PROMETHEUS = `${DOCKER}/prometheus`;
@@ -18,44 +18,13 @@ interface Rule {
   labels?: Record<string, string>;
 }
 
-interface ComposeService {
-  image?: string;
-  environment?: Record<string, string>;
-  volumes?: string[];
-  command?: string[];
-}
-
 interface DashboardPanel {
   title: string;
   datasource?: { uid: string };
   targets: { refId: string; expr: string; datasource?: { uid: string } }[];
 }
 
-let promtool: string;
-let workDir: string;
-
-beforeAll(async () => {
-  promtool = await requireTool('promtool');
-  workDir = await mkdtemp(join(tmpdir(), 'monitoring-test-'));
-});
-
-afterAll(async () => {
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-});
-
 describe('alert rules', () => {
-  it('pass promtool check rules', async () => {
-    const result = await runTool(promtool, ['check', 'rules', `${PROMETHEUS}/alerts.yml`]);
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/SUCCESS: 5 rules found/);
-  });
-
-  it('fire on a lost broker, an old outbox, a silent relay, slow deliveries and dead letters — and stay silent when healthy (promtool test rules)', async () => {
-    const result = await runTool(promtool, ['test', 'rules', `${PROMETHEUS}/alerts.test.yml`]);
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/SUCCESS/);
-  });
-
   it('watch the relay, the outbox, delivery latency, dead letters and the broker', async () => {
     const { groups } = (await readYaml(`${PROMETHEUS}/alerts.yml`)) as {
       groups: { rules: Rule[] }[];
@@ -64,6 +33,13 @@ describe('alert rules', () => {
       groups.flatMap((group) => group.rules).map((r) => [r.alert, r]),
     );
     const squash = (text: string | undefined) => text?.replace(/\s+/g, ' ').trim();
+    expect(Object.keys(rules)).toEqual([
+      'RelayDown',
+      'OutboxBacklogOld',
+      'DeliveryLatencyHigh',
+      'DeadLetterQueueNotEmpty',
+      'BrokerDisconnected',
+    ]);
 
     expect(rules.RelayDown).toMatchObject({ expr: 'up{job="relay"} == 0', for: '1m' });
     expect(rules.OutboxBacklogOld).toMatchObject({
@@ -90,13 +66,7 @@ describe('alert rules', () => {
 });
 
 describe('Prometheus', () => {
-  it('has a valid configuration that loads the alert rules (promtool check config)', async () => {
-    const result = await runTool(promtool, ['check', 'config', `${PROMETHEUS}/prometheus.yml`]);
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/SUCCESS: 1 rule files found/);
-  });
-
-  it('scrapes the relay, RabbitMQ per queue, PostgreSQL and Redis, and alerts through Alertmanager', async () => {
+  it('loads the alert rules, scrapes the relay, RabbitMQ per queue, PostgreSQL and Redis, and alerts through Alertmanager', async () => {
     const config = (await readYaml(`${PROMETHEUS}/prometheus.yml`)) as {
       scrape_configs: {
         job_name: string;
@@ -104,7 +74,9 @@ describe('Prometheus', () => {
         static_configs: { targets: string[] }[];
       }[];
       alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+      rule_files: string[];
     };
+    expect(config.rule_files).toEqual(['alerts.yml']);
     const jobs = Object.fromEntries(
       config.scrape_configs.map((job) => [
         job.job_name,
@@ -156,7 +128,7 @@ describe('Grafana dashboard', () => {
     expect(panels.map((panel) => panel.title).join('\n')).toMatch(/5xx/);
   });
 
-  it('queries only valid PromQL, from the provisioned Prometheus data source', async () => {
+  it('queries the provisioned Prometheus data source in every panel', async () => {
     const { panels } = await dashboard();
     const datasources = (await readYaml(
       `${DOCKER}/grafana/provisioning/datasources/prometheus.yml`,
@@ -166,17 +138,8 @@ describe('Grafana dashboard', () => {
     expect(datasources.datasources).toEqual([
       expect.objectContaining({ uid: 'prometheus', url: 'http://prometheus:9090' }),
     ]);
-    // promtool parses rule expressions: every panel query becomes a recording rule.
-    const rules = panels.flatMap((panel, index) =>
-      panel.targets.map((target) => {
-        expect(panel.datasource?.uid).toBe('prometheus');
-        return `      - record: dashboard:panel_${index}_${target.refId}\n        expr: ${JSON.stringify(target.expr)}`;
-      }),
-    );
-    const file = join(workDir, 'dashboard-queries.yml');
-    await writeFile(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('\n')}\n`);
-    const result = await runTool(promtool, ['check', 'rules', file]);
-    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(panels.length).toBeGreaterThan(0);
+    for (const panel of panels) expect(panel.datasource?.uid, panel.title).toBe('prometheus');
   });
 });
 
@@ -184,23 +147,7 @@ describe('docker-compose.yml monitoring services', () => {
   let services: Record<string, ComposeService>;
 
   beforeAll(async () => {
-    const compose = await requireTool('docker-compose');
-    const emptyEnvFile = join(workDir, 'empty.env');
-    await writeFile(emptyEnvFile, '');
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
-    if (process.env.HOME !== undefined) env.HOME = process.env.HOME;
-    const result = await runTool(
-      compose,
-      ['-f', 'docker-compose.yml', '--env-file', emptyEnvFile, 'config'],
-      '',
-      env,
-    );
-    expect(result.code, result.stderr).toBe(0);
-    services = (
-      (await parseYaml(result.stdout, 'docker-compose config')) as {
-        services: Record<string, ComposeService>;
-      }
-    ).services;
+    ({ services } = await readCompose());
   });
 
   it('runs Prometheus, Alertmanager, Grafana and the PostgreSQL and Redis exporters', () => {

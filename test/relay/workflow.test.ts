@@ -1,11 +1,11 @@
 /**
- * The GitHub Actions workflow (.github/workflows/ci.yml), checked offline: yamllint for the
- * YAML itself, then the parsed workflow for what CI and deployment must do.
+ * The GitHub Actions workflow (.github/workflows/ci.yml), read as YAML for what CI and deployment
+ * must do; `npm run check:ops` lints the YAML itself.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readYaml, repoRoot, requireTool, runTool } from '../support/tools.ts';
+import { readYaml, repoRoot } from '../support/config-files.ts';
 
 interface Step {
   name?: string;
@@ -25,30 +25,14 @@ interface Job {
 }
 
 interface Workflow {
+  on: Record<string, unknown>;
   jobs: Record<string, Job>;
 }
 
-/** Every YAML file of the operations setup: CI, the data plane and its monitoring. */
-const YAML_FILES = [
-  '.github/workflows/ci.yml',
-  'docker-compose.yml',
-  'relay/local/docker/prometheus/prometheus.yml',
-  'relay/local/docker/prometheus/alerts.yml',
-  'relay/local/docker/prometheus/alerts.test.yml',
-  'relay/local/docker/alertmanager/alertmanager.yml',
-  'relay/local/docker/grafana/provisioning/datasources/prometheus.yml',
-  'relay/local/docker/grafana/provisioning/dashboards/dashboards.yml',
-];
-
 let workflow: Workflow;
-let triggers: Record<string, unknown>;
 
 beforeAll(async () => {
-  await requireTool('yamllint');
-  const parsed = (await readYaml('.github/workflows/ci.yml')) as Workflow & Record<string, unknown>;
-  workflow = parsed;
-  // PyYAML reads the `on` key as the YAML 1.1 boolean true; GitHub reads it as "on".
-  triggers = (parsed.on ?? parsed.true) as Record<string, unknown>;
+  workflow = (await readYaml('.github/workflows/ci.yml')) as Workflow;
 });
 
 function job(name: string): Job {
@@ -61,24 +45,9 @@ function runs(name: string): string[] {
   return job(name).steps.flatMap((step) => (step.run ? [step.run.trim()] : []));
 }
 
-describe('YAML files', () => {
-  it('pass yamllint (relaxed rules)', async () => {
-    const yamllint = await requireTool('yamllint');
-    const result = await runTool(yamllint, [
-      '-d',
-      'relaxed',
-      '--no-warnings',
-      '-f',
-      'parsable',
-      ...YAML_FILES,
-    ]);
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-  });
-});
-
 describe('test job', () => {
   it('runs on every push and pull request', () => {
-    expect(Object.keys(triggers)).toEqual(expect.arrayContaining(['push', 'pull_request']));
+    expect(Object.keys(workflow.on)).toEqual(expect.arrayContaining(['push', 'pull_request']));
   });
 
   it('gets PostgreSQL 15, Redis 7 and RabbitMQ on the ports the tests use', () => {
@@ -95,23 +64,30 @@ describe('test job', () => {
     expect(services?.rabbitmq?.ports).toContain('5672:5672');
   });
 
-  it('installs exactly the lockfile, creates both databases, then runs npm test', () => {
+  it('installs exactly the lockfile, creates both databases, runs npm test, then the ops checks', () => {
     const steps = runs('test');
     const install = steps.indexOf('npm ci');
     const createDatabases = steps.findIndex((run) => /psql .*create database/s.test(run));
+    const test = steps.indexOf('npm test');
     expect(install).toBeGreaterThanOrEqual(0);
     expect(steps[createDatabases]).toMatch(/table_order table_order_test/);
-    expect(steps.at(-1)).toBe('npm test');
-    expect(createDatabases).toBeLessThan(steps.length - 1);
+    expect(createDatabases).toBeGreaterThan(install);
+    expect(test).toBeGreaterThan(createDatabases);
+    expect(steps.at(-1)).toBe('npm run check:ops');
     expect(job('test').steps.some((step) => step.uses?.startsWith('actions/setup-node@'))).toBe(
       true,
     );
   });
 
-  it('installs the tools the backup and configuration tests call', () => {
-    const installs = runs('test').join('\n');
-    for (const tool of ['postgresql-client-15', 'docker-compose', 'yamllint', 'prometheus']) {
-      expect(installs, `the test job does not install ${tool}`).toContain(tool);
+  it('runs the tests with the PostgreSQL 15 client only, and installs the ops tools after them', () => {
+    const steps = runs('test');
+    const test = steps.indexOf('npm test');
+    const before = steps.slice(0, test).join('\n');
+    const after = steps.slice(test + 1).join('\n');
+    expect(before, 'pg_dump 15 for the backup tests').toContain('postgresql-client-15');
+    for (const tool of ['docker-compose', 'yamllint', 'prometheus']) {
+      expect(before, `npm test must not need ${tool}`).not.toContain(tool);
+      expect(after, `the ops checks need ${tool}`).toContain(tool);
     }
   });
 });
@@ -156,9 +132,28 @@ describe('deploy job', () => {
 });
 
 describe('.ci/run', () => {
-  it('installs yamllint and promtool when missing, like docker-compose', async () => {
+  it('runs npm test, then installs docker-compose, yamllint and promtool and runs the ops checks', async () => {
     const script = await readFile(join(repoRoot, '.ci/run'), 'utf8');
-    expect(script).toMatch(/command -v yamllint.*?apt-get install -y -qq yamllint/s);
-    expect(script).toMatch(/command -v promtool.*?apt-get install -y -qq prometheus/s);
+    const test = script.search(/^npm test$/m);
+    const checks = script.search(/^npm run check:ops$/m);
+    expect(test).toBeGreaterThan(script.search(/^npm ci$/m));
+    for (const install of [
+      /command -v docker-compose.*?apt-get install -y -qq docker-compose/s,
+      /command -v yamllint.*?apt-get install -y -qq yamllint/s,
+      /command -v promtool.*?apt-get install -y -qq prometheus/s,
+    ]) {
+      const at = script.search(install);
+      expect(at, String(install)).toBeGreaterThan(test);
+      expect(at, String(install)).toBeLessThan(checks);
+    }
+  });
+
+  it('installs Chromium and runs the browser tests after npm test', async () => {
+    const script = await readFile(join(repoRoot, '.ci/run'), 'utf8');
+    const test = script.search(/^npm test$/m);
+    const install = script.search(/command -v chromium.*?apt-get install -y -qq chromium/s);
+    const browser = script.search(/^npm run test:browser$/m);
+    expect(install).toBeGreaterThan(test);
+    expect(browser).toBeGreaterThan(install);
   });
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { redisKeyPrefixOf } from '../../relay/local/bridges.ts';
+import { isolatedEnv } from './child-env.ts';
 import { deleteTopology } from './relay-fixtures.ts';
 import { testServices } from './services.ts';
 
@@ -67,15 +68,16 @@ export async function startStack(
   const workerUrl = `http://127.0.0.1:${workerPort}`;
   const relayEnv = {
     DATABASE_URL: databaseUrl.toString(),
+    AMQP_URL: testServices().amqpUrl,
     WORKER_URL: workerUrl,
     // Its own exchange and queues, so a developer's running relay never takes its events.
     RELAY_NAMESPACE: `table_order_e2e_${database}`,
     RELAY_HMAC_SECRET: 'dev-relay-secret',
     RELAY_HTTP_PORT: String(relayPort),
   };
+  // Only this stack's settings: a developer's DATABASE_URL, SUPERADMIN_* or ports stay out.
   const child = spawn(process.execPath, ['relay/local/dev-stack.ts'], {
-    env: {
-      ...process.env,
+    env: isolatedEnv({
       DEV_VARS_PATH: devVarsPath,
       PERSIST_TO: join(dir, 'state'),
       WORKER_PORT: String(workerPort),
@@ -85,7 +87,7 @@ export async function startStack(
       ...relayEnv,
       REDIS_URL: redisUrl,
       DEV_RELAY: options.relay === false ? 'off' : 'on',
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

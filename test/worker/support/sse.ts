@@ -1,10 +1,11 @@
 /**
  * A small server-sent-events client for tests inside workerd: opens a stream through the Worker's
- * own fetch, parses it as the WHATWG spec says (fields, comments, `retry`, blank-line dispatch) and
- * hands out what arrives in order. Every stream opened here is cancelled by `closeAllStreams()`
- * (call it in `afterEach`), so no response body is left open.
+ * own fetch, parses it with eventsource-parser (fields, comments, `retry`, blank-line dispatch, as
+ * the WHATWG spec says) and hands out what arrives in order. Every stream opened here is cancelled
+ * by `closeAllStreams()` (call it in `afterEach`), so no response body is left open.
  */
 import { exports } from 'cloudflare:workers';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 /** One thing the server sent: an event, a comment (`: ping`) or a `retry:` field. */
 export type SseItem =
@@ -22,8 +23,8 @@ export class SseReader {
   #items: SseItem[] = [];
   #waiters: Array<() => void> = [];
   #ended = false;
+  /** The spec's "last event ID": it carries over to events sent without an `id:`. */
   #lastEventId = '';
-  #event = { type: '', data: [] as string[] };
 
   constructor(response: Response) {
     if (!response.body) throw new Error(`no body (status ${response.status})`);
@@ -88,15 +89,16 @@ export class SseReader {
 
   async #pump(): Promise<void> {
     const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = createParser({
+      onEvent: (event) => this.#dispatch(event),
+      onComment: (text) => this.#push({ kind: 'comment', text: text.trim() }),
+      onRetry: (ms) => this.#push({ kind: 'retry', ms }),
+    });
     try {
       for (;;) {
         const { done, value } = await this.#reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        const lines = buffer.split(/\r\n|\r|\n/);
-        buffer = lines.pop()!;
-        for (const line of lines) this.#line(line);
+        parser.feed(decoder.decode(value, { stream: true }));
       }
     } catch {
       // A broken stream ends like a closed one: the client would reconnect.
@@ -105,31 +107,9 @@ export class SseReader {
     this.#wake();
   }
 
-  /** One line, as in "interpret an event stream" of the spec. */
-  #line(line: string): void {
-    if (line === '') return this.#dispatch();
-    if (line.startsWith(':')) return this.#push({ kind: 'comment', text: line.slice(1).trim() });
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'event') this.#event.type = value;
-    else if (field === 'data') this.#event.data.push(value);
-    else if (field === 'id' && !value.includes('\0')) this.#lastEventId = value;
-    else if (field === 'retry' && /^\d+$/.test(value))
-      this.#push({ kind: 'retry', ms: Number(value) });
-  }
-
-  #dispatch(): void {
-    const { type, data } = this.#event;
-    this.#event = { type: '', data: [] };
-    if (data.length === 0) return;
-    this.#push({
-      kind: 'event',
-      id: this.#lastEventId,
-      event: type || 'message',
-      data: data.join('\n'),
-    });
+  #dispatch({ id, event, data }: EventSourceMessage): void {
+    if (id !== undefined) this.#lastEventId = id;
+    this.#push({ kind: 'event', id: this.#lastEventId, event: event ?? 'message', data });
   }
 
   #push(item: SseItem): void {
