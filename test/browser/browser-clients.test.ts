@@ -140,6 +140,43 @@ function showsOrders(count: number) {
   return (view: DashboardView) => view.orderIds.length >= count;
 }
 
+/**
+ * Cuts the dashboard page's stream as a deploy does (the Worker's runtime restarts) and places
+ * three orders while the page is cut off; answers their ids. The browser's reconnect is held
+ * until those orders are in the hub, so they can reach the page only by replay — from
+ * `resumeFrom`, the last event id the page had when it was cut.
+ */
+async function cutOffWhileOrdering(resumeFrom: string): Promise<string[]> {
+  const reconnect = Promise.withResolvers<Route>();
+  let held = false;
+  const isStream = (url: URL) => url.pathname === ADMIN_STREAM;
+  const hold = async (route: Route) => {
+    if (held) return route.continue();
+    held = true;
+    reconnect.resolve(route);
+  };
+  await dashboard.route(isStream, hold);
+  await crashWorkerRuntime(stack);
+  expect((await dashboardView((view) => view.errors > 0)).errors).toBe(1);
+  const during = [await order(), await order(), await order()];
+  // Positive control: those orders reached the hub (a stream resuming from the same point
+  // replays them) while the page was cut off.
+  const witness = listen(`${stack.workerUrl}${ADMIN_STREAM}`, {
+    token: demo.admin,
+    lastEventId: resumeFrom,
+  });
+  try {
+    await witness.waitFor('order.created', during.length, 20_000);
+    expect(witness.received.map((event) => event.envelope.data.id)).toEqual(during);
+  } finally {
+    witness.close();
+  }
+  // The browser adds `Last-Event-ID` below the layer a route sees: the replay shows it was sent.
+  await (await reconnect.promise).continue();
+  await dashboard.unroute(isStream, hold);
+  return during;
+}
+
 beforeAll(async () => {
   [allowed, stranger] = await Promise.all([startPageServer(), startPageServer()]);
   stack = await startStack({ vars: { CORS_ORIGINS: allowed.origin } });
@@ -186,41 +223,38 @@ describe('pages from an allowed origin', () => {
     const seen = await dashboardView(showsOrders(2));
     expect(seen.orderIds).toEqual(before);
 
-    // The browser's reconnect is held until the orders placed meanwhile are in the hub, so they
-    // can reach the page only by replay.
-    const reconnect = Promise.withResolvers<Route>();
-    let held = false;
-    const isStream = (url: URL) => url.pathname === ADMIN_STREAM;
-    const hold = async (route: Route) => {
-      if (held) return route.continue();
-      held = true;
-      reconnect.resolve(route);
-    };
-    await dashboard.route(isStream, hold);
-    await crashWorkerRuntime(stack);
-    expect((await dashboardView((view) => view.errors > 0)).errors).toBe(1);
-    const during = [await order(), await order(), await order()];
-    // Positive control: those orders reached the hub (a stream resuming from the same point
-    // replays them) while the page was cut off.
-    const witness = listen(`${stack.workerUrl}${ADMIN_STREAM}`, {
-      token: demo.admin,
-      lastEventId: seen.lastEventId,
-    });
-    try {
-      await witness.waitFor('order.created', during.length, 20_000);
-      expect(witness.received.map((event) => event.envelope.data.id)).toEqual(during);
-    } finally {
-      witness.close();
-    }
-    // The browser adds `Last-Event-ID` below the layer a route sees: the replay shows it was sent.
-    await (await reconnect.promise).continue();
-    await dashboard.unroute(isStream, hold);
+    const during = await cutOffWhileOrdering(seen.lastEventId);
     const after = [await order(), await order()];
 
     const all = [...before, ...during, ...after];
     const view = await dashboardView(showsOrders(all.length));
     expect({ orderIds: view.orderIds, readyState: view.readyState }).toEqual({
       orderIds: all,
+      readyState: 1,
+    });
+    expect({ opens: view.opens, errors: view.errors }).toEqual({ opens: 2, errors: 1 });
+  });
+
+  it('a stream cut before it showed any order resumes with Last-Event-ID all the same (its first frame named the newest event): every order once, in order', async () => {
+    // The newest event before the page opens its stream: an order a stream already open sees.
+    const probe = listen(`${stack.workerUrl}${ADMIN_STREAM}`, { token: demo.admin });
+    let newest: string;
+    try {
+      await probe.opened();
+      const marker = await order();
+      const [seen] = await probe.waitFor('order.created');
+      expect(seen!.envelope.data.id).toBe(marker);
+      newest = seen!.lastEventId;
+    } finally {
+      probe.close();
+    }
+    await openDashboard();
+
+    const during = await cutOffWhileOrdering(newest);
+    const after = [await order()];
+    const view = await dashboardView(showsOrders(during.length + after.length));
+    expect({ orderIds: view.orderIds, readyState: view.readyState }).toEqual({
+      orderIds: [...during, ...after],
       readyState: 1,
     });
     expect({ opens: view.opens, errors: view.errors }).toEqual({ opens: 2, errors: 1 });

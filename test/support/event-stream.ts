@@ -13,15 +13,20 @@ export type Listener = {
   /** Resolves once `count` events of `type` have arrived. */
   waitFor(type: string, count?: number, timeoutMs?: number): Promise<Received[]>;
   /**
-   * Resolves once the stream is open at the hub: its 200 arrived and its first frame, `retry:`,
-   * was read. The hub writes that frame in the same step that adds the stream to its live set, so
-   * every event delivered afterwards reaches this stream. Rejects if the stream failed first (a
-   * non-200 answer) or began with anything else.
+   * Resolves once the stream is open at the hub: its 200 arrived and its first frame was read —
+   * `retry:`, and on a first connect (no `lastEventId`) `id:` the newest event's. The hub writes
+   * that frame in the same step that adds the stream to its live set, so every event delivered
+   * afterwards reaches this stream. Rejects if the stream failed first (a non-200 answer) or
+   * began with anything else.
    */
   opened(): Promise<void>;
   close(): void;
   source: EventSource;
 };
+
+/** The first frame of a first connect, and of a connect with `Last-Event-ID`. */
+const OPENING = /^retry: ?\d+\nid: ?(\d+)$/;
+const RESUMING = /^retry: ?\d+$/;
 
 /** Opens a stream with a bearer token (and, optionally, a `Last-Event-ID` to resume from). */
 export function listen(
@@ -29,6 +34,12 @@ export function listen(
   options: { token?: string; lastEventId?: string } = {},
 ): Listener {
   const received: Received[] = [];
+  /**
+   * `Last-Event-ID` for a reconnect before any event arrived. A browser takes the `id:` of the
+   * opening frame (a frame without `data:`) as its last event ID; `eventsource` ignores such a
+   * frame, as eventsource-parser does, so that id is sent here for it.
+   */
+  let resumeFrom = options.lastEventId;
   const opened = Promise.withResolvers<void>();
   opened.promise.catch(() => {});
   let openedSettled = false;
@@ -45,19 +56,21 @@ export function listen(
         headers: {
           ...init?.headers,
           ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...(options.lastEventId && !init?.headers?.['Last-Event-ID']
-            ? { 'Last-Event-ID': options.lastEventId }
+          ...(resumeFrom && !init?.headers?.['Last-Event-ID']
+            ? { 'Last-Event-ID': resumeFrom }
             : {}),
         },
       });
       if (openedSettled || response.status !== 200 || !response.body) return response;
-      const body = withFirstFrame(response.body, (frame) =>
+      const body = withFirstFrame(response.body, (frame) => {
+        const opening = (options.lastEventId ? RESUMING : OPENING).exec(frame);
+        resumeFrom ??= opening?.[1];
         settleOpened(
-          /^retry: ?\d+$/.test(frame)
+          opening
             ? undefined
-            : new Error(`stream began with ${JSON.stringify(frame)}, not retry:`),
-        ),
-      );
+            : new Error(`stream began with ${JSON.stringify(frame)}, not its opening frame`),
+        );
+      });
       return new Response(body, { status: response.status, headers: response.headers });
     },
   });

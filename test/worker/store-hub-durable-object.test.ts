@@ -2,7 +2,7 @@ import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../../worker/auth/tokens.ts';
 import { EventLog } from '../../worker/hub/event-log.ts';
-import { eventFrame, PING_FRAME, resyncFrame, retryFrame } from '../../worker/hub/sse.ts';
+import { eventFrame, openingFrame, PING_FRAME, resyncFrame } from '../../worker/hub/sse.ts';
 import { storeHub } from '../../worker/hub/store-hub.ts';
 import { newStore, newTable } from './support/fixtures.ts';
 import { deliver, envelope } from './support/relay.ts';
@@ -191,36 +191,88 @@ describe('stream tickets in the hub', () => {
     ver: 1,
   });
 
-  it('are redeemed once, even when several redemptions race', async () => {
+  it('open a stream once, even when several redemptions race', async () => {
     const storeId = crypto.randomUUID();
     const hub = storeHub(env, storeId);
     const owner = principal(storeId);
     const { ticket, expires_in } = await hub.createTicket(owner);
     expect(expires_in).toBe(60);
 
-    const results = await Promise.all(Array.from({ length: 5 }, () => hub.redeemTicket(ticket)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => hub.redeemTicket(ticket, 'open')),
+    );
     expect(results.filter((result) => result !== null)).toEqual([owner]);
   });
 
-  it('are worthless after 60 seconds, and expired ones are cleared away', async () => {
+  it('once used, resume that stream but never open another; unused, a resume opens', async () => {
     const storeId = crypto.randomUUID();
     const hub = storeHub(env, storeId);
-    const { ticket } = await hub.createTicket(principal(storeId));
-    await runInDurableObject(hub, (_hub, state) => {
-      state.storage.sql.exec('UPDATE stream_tickets SET expires_at = ?', Date.now() - 1);
-    });
-    expect(await hub.redeemTicket(ticket)).toBeNull();
+    const owner = principal(storeId);
+    const { ticket } = await hub.createTicket(owner);
+    expect(await hub.redeemTicket(ticket, 'resume')).toEqual(owner);
+    expect(await hub.redeemTicket(ticket, 'open')).toBeNull();
+    expect(await hub.redeemTicket(ticket, 'resume')).toEqual(owner);
+    expect(await hub.redeemTicket(ticket, 'resume')).toEqual(owner);
+  });
 
-    const { ticket: stale } = await hub.createTicket(principal(storeId));
-    await runInDurableObject(hub, (_hub, state) => {
-      state.storage.sql.exec('UPDATE stream_tickets SET expires_at = ?', Date.now() - 1);
-    });
-    await hub.createTicket(principal(storeId));
+  it('are worthless after 60 seconds unused, or past the resume window used; those are cleared away', async () => {
+    const storeId = crypto.randomUUID();
+    const hub = storeHub(env, storeId);
+    const expire = (ticket: string) =>
+      runInDurableObject(hub, (_hub, state) => {
+        state.storage.sql.exec(
+          'UPDATE stream_tickets SET expires_at = ? WHERE ticket = ?',
+          Date.now() - 1,
+          ticket,
+        );
+      });
+    const { ticket } = await hub.createTicket(principal(storeId));
+    await expire(ticket);
+    expect(await hub.redeemTicket(ticket, 'open')).toBeNull();
+    expect(await hub.redeemTicket(ticket, 'resume')).toBeNull();
+
+    const { ticket: used } = await hub.createTicket(principal(storeId));
+    expect(await hub.redeemTicket(used, 'open')).not.toBeNull();
+    await expire(used);
+    expect(await hub.redeemTicket(used, 'resume')).toBeNull();
+
+    const { ticket: resuming } = await hub.createTicket(principal(storeId));
+    expect(await hub.redeemTicket(resuming, 'open')).not.toBeNull();
+    const { ticket: fresh } = await hub.createTicket(principal(storeId));
     const left = await runInDurableObject(hub, (_hub, state) =>
       state.storage.sql.exec<{ ticket: string }>('SELECT ticket FROM stream_tickets').toArray(),
     );
-    expect(left.map((row) => row.ticket)).not.toContain(stale);
-    expect(left).toHaveLength(1);
+    expect(left.map((row) => row.ticket).sort()).toEqual([resuming, fresh].sort());
+  });
+});
+
+describe('a hub whose stream tickets were single-use only', () => {
+  it('keeps its unused tickets opening a stream, and its new ones resume too', async () => {
+    const storeId = crypto.randomUUID();
+    const owner: Principal = { role: 'store_admin', sub: crypto.randomUUID(), storeId, ver: 1 };
+    const earlier = `${storeId}.${'ab'.repeat(32)}`;
+    await runInDurableObject(storeHub(env, storeId), (_hub, state) => {
+      state.storage.sql.exec(
+        `DROP TABLE stream_tickets;
+         CREATE TABLE stream_tickets (
+           ticket TEXT PRIMARY KEY,
+           principal TEXT NOT NULL,
+           expires_at INTEGER NOT NULL
+         );
+         INSERT INTO stream_tickets (ticket, principal, expires_at) VALUES (?, ?, ?);`,
+        earlier,
+        JSON.stringify(owner),
+        Date.now() + 60_000,
+      );
+    });
+    await restartHub(storeId);
+
+    const hub = storeHub(env, storeId);
+    expect(await hub.redeemTicket(earlier, 'open')).toEqual(owner);
+    expect(await hub.redeemTicket(earlier, 'resume')).toBeNull();
+    const { ticket } = await hub.createTicket(owner);
+    expect(await hub.redeemTicket(ticket, 'open')).toEqual(owner);
+    expect(await hub.redeemTicket(ticket, 'resume')).toEqual(owner);
   });
 });
 
@@ -254,7 +306,8 @@ describe('relay receipts in the hub', () => {
 
 describe('SSE frames', () => {
   it('are the ones the spec describes', () => {
-    expect(retryFrame()).toBe('retry: 3000\n\n');
+    expect(openingFrame(null)).toBe('retry: 3000\n\n');
+    expect(openingFrame(42)).toBe('retry: 3000\nid: 42\n\n');
     expect(PING_FRAME).toBe(': ping\n\n');
     expect(eventFrame(3, 'order.created', '{"id":3}')).toBe(
       'id: 3\nevent: order.created\ndata: {"id":3}\n\n',

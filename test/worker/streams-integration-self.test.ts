@@ -1,7 +1,15 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TOKEN_TTL_SECONDS } from '../../worker/auth/tokens.ts';
 import { PING_INTERVAL_MS, storeHub } from '../../worker/hub/store-hub.ts';
-import { api, newStore, newSuperAdmin, newTable } from './support/fixtures.ts';
+import {
+  api,
+  newStore,
+  newSuperAdmin,
+  newTable,
+  type ApiResponse,
+  type StoreFixture,
+} from './support/fixtures.ts';
 import { deliver, deliverAll, envelope } from './support/relay.ts';
 import {
   closeAllStreams,
@@ -13,6 +21,8 @@ import {
 
 const ADMIN_STREAM = '/api/admin/orders/stream';
 const TABLE_STREAM = '/api/customer/orders/stream';
+/** The first item of every stream. */
+const RETRY = { kind: 'retry', ms: 3000 };
 
 afterEach(closeAllStreams);
 
@@ -37,7 +47,7 @@ describe("the admin's live order stream", () => {
     expect(dashboard.response.headers.get('cache-control')).toBe('no-cache, no-transform');
     expect(dashboard.response.headers.get('x-accel-buffering')).toBe('no');
     expect(dashboard.response.headers.get('x-request-id')).toBeTruthy();
-    expect(await dashboard.next()).toEqual({ kind: 'retry', ms: 3000 });
+    expect(await dashboard.next()).toEqual(RETRY);
 
     const order = envelope(store.id, { tableId: crypto.randomUUID(), data: { order_number: 7 } });
     await deliverAll(order);
@@ -104,7 +114,7 @@ describe('coming back with Last-Event-ID', () => {
     const missed = [envelope(store.id), envelope(store.id), envelope(store.id)];
     await deliverAll(...missed);
     const back = await openStream(ADMIN_STREAM, { token: store.admin.token, lastEventId: last.id });
-    expect(await back.next()).toEqual({ kind: 'retry', ms: 3000 });
+    expect(await back.next()).toEqual(RETRY);
     const replayed = await back.events(3);
     expect(outboxIds(replayed)).toEqual(missed.map((e) => e.id));
     expect(replayed.map((e) => e.id)).toEqual(missed.map((e) => String(e.id)));
@@ -204,7 +214,7 @@ describe('coming back with Last-Event-ID', () => {
       token: store.admin.token,
       lastEventId: String(newest.id + 500),
     });
-    expect(await back.next()).toEqual({ kind: 'retry', ms: 3000 });
+    expect(await back.next()).toEqual(RETRY);
     const resync = { kind: 'event', id: String(newest.id), event: 'resync', data: '{}' };
     expect(await back.nextEvent()).toEqual(resync);
 
@@ -244,8 +254,51 @@ describe('coming back with Last-Event-ID', () => {
   });
 });
 
+describe('a first connect (no Last-Event-ID)', () => {
+  it("is told where the store stands: the opening frame sets the last event id to the newest event's, 0 when none", async () => {
+    const store = await newStore();
+    const early = await openStream(ADMIN_STREAM, { token: store.admin.token });
+    expect(await early.next()).toEqual(RETRY);
+    expect(early.lastEventId).toBe('0');
+
+    // The newest by arrival, not the biggest id.
+    const events = [envelope(store.id), envelope(store.id, { id: biggerId() }), envelope(store.id)];
+    await deliverAll(...events);
+    const dashboard = await openStream(ADMIN_STREAM, { token: store.admin.token });
+    expect(await dashboard.next()).toEqual(RETRY);
+    expect(dashboard.lastEventId).toBe(String(events[2]!.id));
+
+    // Nothing was dispatched for it: what comes next is the next live event.
+    const live = envelope(store.id);
+    await deliverAll(live);
+    expect(await dashboard.next()).toMatchObject({ kind: 'event', id: String(live.id) });
+    expect(outboxIds(await early.events(4))).toEqual([...events, live].map((e) => e.id));
+  });
+
+  it('comes back from that id with what arrived meanwhile, though it had received no event', async () => {
+    const store = await newStore();
+    await deliverAll(envelope(store.id));
+    const first = await openStream(ADMIN_STREAM, { token: store.admin.token });
+    expect(await first.next()).toEqual(RETRY);
+    await first.close();
+
+    const meanwhile = [envelope(store.id), envelope(store.id)];
+    await deliverAll(...meanwhile);
+    const back = await openStream(ADMIN_STREAM, {
+      token: store.admin.token,
+      lastEventId: first.lastEventId,
+    });
+    expect(await back.next()).toEqual(RETRY);
+    // A reconnect's opening frame names no id: the replay's own ids follow what it sent.
+    expect(back.lastEventId).toBe(first.lastEventId);
+    const replayed = await back.events(2);
+    expect(outboxIds(replayed)).toEqual(meanwhile.map((e) => e.id));
+    expect(back.lastEventId).toBe(String(meanwhile[1]!.id));
+  });
+});
+
 describe('stream tickets, for EventSource (which cannot send headers)', () => {
-  it('open the stream once; the same ticket again is refused', async () => {
+  it('open a stream once; the same ticket again, not as a reconnect (no Last-Event-ID header), is refused', async () => {
     const store = await newStore();
     const ticket = await ticketFor(store.admin.token);
     expect(ticket.startsWith(`${store.id}.`)).toBe(true);
@@ -255,7 +308,125 @@ describe('stream tickets, for EventSource (which cannot send headers)', () => {
     await deliverAll(event);
     expect(outboxIds([await dashboard.nextEvent()])).toEqual([event.id]);
 
-    expect(await refusal(`${ADMIN_STREAM}?ticket=${ticket}`)).toEqual({
+    const invalid = { status: 401, code: 'TOKEN_INVALID' };
+    expect(await refusal(`${ADMIN_STREAM}?ticket=${ticket}`)).toEqual(invalid);
+    // The query parameter is not what EventSource sends when it reconnects.
+    expect(await refusal(`${ADMIN_STREAM}?ticket=${ticket}&last_event_id=${event.id}`)).toEqual(
+      invalid,
+    );
+  });
+
+  it("let that stream's own reconnects (Last-Event-ID) present it again: exactly the missed events, then live ones", async () => {
+    const store = await newStore();
+    const path = `${ADMIN_STREAM}?ticket=${await ticketFor(store.admin.token)}`;
+    const dashboard = await openStream(path);
+    const seen = envelope(store.id);
+    await deliverAll(seen);
+    const last = await dashboard.nextEvent();
+    await dashboard.close();
+
+    const missed = [envelope(store.id), envelope(store.id), envelope(store.id)];
+    await deliverAll(...missed);
+    const back = await openStream(path, { lastEventId: last.id });
+    expect(await back.next()).toEqual(RETRY);
+    expect(outboxIds(await back.events(3))).toEqual(missed.map((e) => e.id));
+    await back.close();
+
+    // The next cut (every deploy makes one) resumes the same way.
+    const again = await openStream(path, { lastEventId: back.lastEventId });
+    const live = envelope(store.id);
+    await deliverAll(live);
+    expect(outboxIds([await again.nextEvent()])).toEqual([live.id]);
+  });
+
+  it('bring a tablet back with only its own events, though its stream had received none before the cut', async () => {
+    const store = await newStore();
+    const [table, neighbour] = [await newTable(store.id), await newTable(store.id)];
+    await deliverAll(envelope(store.id, { tableId: neighbour.id }));
+    const path = `${TABLE_STREAM}?ticket=${await ticketFor(table.token)}`;
+    const tablet = await openStream(path);
+    expect(await tablet.next()).toEqual(RETRY);
+    await tablet.close();
+
+    const mine = envelope(store.id, { tableId: table.id });
+    await deliverAll(envelope(store.id, { tableId: neighbour.id }), mine);
+    const back = await openStream(path, { lastEventId: tablet.lastEventId });
+    expect(outboxIds([await back.nextEvent()])).toEqual([mine.id]);
+  });
+
+  /** Accounts whose access is taken away while their stream is between reconnects. */
+  const REVOCATIONS: Array<{
+    account: string;
+    stream: string;
+    holder: (store: StoreFixture) => Promise<{ id: string; token: string }>;
+    revoke: (store: StoreFixture, id: string) => Promise<ApiResponse>;
+    refused: { status: number; code: string };
+  }> = [
+    {
+      account: 'an admin deactivated',
+      stream: ADMIN_STREAM,
+      holder: async (store) => store.admin,
+      revoke: async (_store, id) =>
+        api('PATCH', `/api/superadmin/admins/${id}/deactivate`, {
+          token: (await newSuperAdmin()).token,
+        }),
+      refused: { status: 403, code: 'ACCOUNT_DISABLED' },
+    },
+    {
+      account: 'a table given a new password',
+      stream: TABLE_STREAM,
+      holder: (store) => newTable(store.id),
+      revoke: (store, id) =>
+        api('PATCH', `/api/admin/tables/${id}`, {
+          token: store.admin.token,
+          body: { password: 'new-pass' },
+        }),
+      refused: { status: 401, code: 'TOKEN_INVALID' },
+    },
+  ];
+
+  it.each(REVOCATIONS)(
+    'refuse the reconnect of $account since, where it resumed before',
+    async ({ stream, holder, revoke, refused }) => {
+      const store = await newStore();
+      const account = await holder(store);
+      const path = `${stream}?ticket=${await ticketFor(account.token)}`;
+      const first = await openStream(path);
+      expect(await first.next()).toEqual(RETRY);
+      await first.close();
+      const resumed = await openStream(path, { lastEventId: first.lastEventId });
+      expect(await resumed.next()).toEqual(RETRY);
+
+      const revoked = await revoke(store, account.id);
+      expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+      await resumed.untilEnded();
+      expect(await refusal(path, { lastEventId: first.lastEventId })).toEqual(refused);
+    },
+  );
+
+  it('resume for as long as a token lives, counted from the ticket’s issue, and no longer', async () => {
+    const store = await newStore();
+    const path = `${ADMIN_STREAM}?ticket=${await ticketFor(store.admin.token)}`;
+    const first = await openStream(path);
+    expect(await first.next()).toEqual(RETRY);
+    await first.close();
+    /** Moves the ticket's times back, as if it had been issued `ms` earlier. */
+    const issuedEarlier = (ms: number) =>
+      runInDurableObject(storeHub(env, store.id), (_hub, state) => {
+        state.storage.sql.exec(
+          `UPDATE stream_tickets
+           SET expires_at = expires_at - ?, resumable_until = resumable_until - ?`,
+          ms,
+          ms,
+        );
+      });
+
+    await issuedEarlier(TOKEN_TTL_SECONDS * 1000 - 60_000);
+    const resumed = await openStream(path, { lastEventId: first.lastEventId });
+    expect(await resumed.next()).toEqual(RETRY);
+    await resumed.close();
+    await issuedEarlier(60_000);
+    expect(await refusal(path, { lastEventId: first.lastEventId })).toEqual({
       status: 401,
       code: 'TOKEN_INVALID',
     });
@@ -313,7 +484,7 @@ describe('stream tickets, for EventSource (which cannot send headers)', () => {
     }
     // The real one was not used up by the forgeries.
     const dashboard = await openStream(`${ADMIN_STREAM}?ticket=${real}`);
-    expect(await dashboard.next()).toEqual({ kind: 'retry', ms: 3000 });
+    expect(await dashboard.next()).toEqual(RETRY);
   });
 
   it('are given only to a store admin or a table that is logged in', async () => {
@@ -351,7 +522,7 @@ describe('keeping streams healthy', () => {
     // inside the hub, so that the pings are written from the hub's own context.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const dashboard = await openStream(ADMIN_STREAM, { token: store.admin.token });
-    expect(await dashboard.next()).toEqual({ kind: 'retry', ms: 3000 });
+    expect(await dashboard.next()).toEqual(RETRY);
     const staysIdle = () =>
       runInDurableObject(storeHub(env, store.id), () => vi.advanceTimersByTime(PING_INTERVAL_MS));
     try {

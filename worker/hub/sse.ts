@@ -5,7 +5,7 @@
  */
 import { RESYNC_EVENT } from '../contracts/events.ts';
 
-/** How long a client waits before reconnecting, sent first on every stream. */
+/** How long a client waits before reconnecting, sent first on every stream (see openingFrame). */
 export const RETRY_MS = 3_000;
 
 /** A frame that keeps proxies and Cloudflare's edge from closing an idle stream. */
@@ -21,8 +21,16 @@ export const SSE_HEADERS = {
 /** Frames queued for a client that is not reading before it is dropped as dead. */
 const MAX_QUEUED_FRAMES = 1_000;
 
-export function retryFrame(ms: number = RETRY_MS): string {
-  return `retry: ${ms}\n\n`;
+/**
+ * The first frame of every stream: `retry:`, and on a first connect (no `Last-Event-ID`) `id:` the
+ * outbox id of the newest stored event (0: none yet). An `id:` without `data:` dispatches no event
+ * but sets the client's last event ID (WHATWG HTML, "dispatch the event"), so that its reconnect
+ * sends `Last-Event-ID` even if no event reached it, and misses nothing sent meanwhile. A
+ * reconnect's frame carries no `id:`: its own `Last-Event-ID` stands until the replay moves it on.
+ */
+export function openingFrame(newestEventId: number | null): string {
+  const id = newestEventId === null ? '' : `id: ${newestEventId}\n`;
+  return `retry: ${RETRY_MS}\n${id}\n`;
 }
 
 /**

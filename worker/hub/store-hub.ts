@@ -9,8 +9,8 @@ import {
   PING_FRAME,
   SSE_HEADERS,
   eventFrame,
+  openingFrame,
   resyncFrame,
-  retryFrame,
 } from './sse.ts';
 import {
   streamsPerStore,
@@ -18,9 +18,9 @@ import {
   type StreamRole,
   type TooManyStreams,
 } from './stream-limits.ts';
-import { StreamTickets, TICKET_TTL_SECONDS } from './stream-tickets.ts';
+import { StreamTickets, TICKET_TTL_SECONDS, type TicketUse } from './stream-tickets.ts';
 
-/** Comment pings on idle streams: under the 25 s of SPEC §4 (Cloudflare drops idle streams). */
+/** Comment pings on idle streams: well under 25 s, since Cloudflare's edge drops idle streams. */
 export const PING_INTERVAL_MS = 20_000;
 /** Retention runs at most this often: it only ever has a few rows to delete. */
 const PRUNE_EVERY_MS = 60_000;
@@ -58,7 +58,8 @@ export type StreamRefusal = TooManyStreams & { retryAfterSeconds: number };
  *   or, on a table's stream, when it would show an earlier party's events;
  * - cap open streams per account and per store (see stream-limits);
  * - close an account's streams the moment its access is revoked;
- * - issue and redeem single-use stream tickets for clients that cannot send headers.
+ * - issue and redeem stream tickets for clients that cannot send headers: one opens a stream
+ *   once, and resumes that stream after a cut.
  *
  * Streams live in memory only: a restart (a deploy, an eviction) cuts them, and clients come
  * back with `Last-Event-ID`, which the buffer in storage answers.
@@ -116,9 +117,11 @@ export class StoreHub extends DurableObject<Env> {
 
   /**
    * Opens an SSE stream: `retry:`, then the events that arrived after the one `lastEventId` names
-   * (or `resync`), then live events. The stream joins the live set in the same synchronous step
-   * that counts the open streams and reads the replay, so no cap is passed by a race and nothing
-   * is missed or sent twice between replay and live events. Over a cap: a refusal instead.
+   * (or `resync`) — or, on a first connect, the newest event's id as the stream's last event ID —
+   * then live events. The stream joins the live set in the same synchronous step that counts the
+   * open streams and reads the replay (or the newest id), so no cap is passed by a race and
+   * nothing is missed or sent twice between replay and live events. Over a cap: a refusal
+   * instead.
    */
   openStream({ role, accountId, lastEventId }: StreamRequest): Response | StreamRefusal {
     const full = tooManyStreams(this.#streams, { role, accountId }, this.#streamsPerStore);
@@ -127,8 +130,12 @@ export class StoreHub extends DurableObject<Env> {
     if (full) return { ...full, retryAfterSeconds: Math.ceil(PING_INTERVAL_MS / 1000) };
     const tableId = role === 'table' ? accountId : null;
     const stream = new EventStream({ accountId, tableId }, (closed) => this.#forget(closed));
-    stream.send(retryFrame());
-    if (lastEventId) for (const frame of this.#replay(tableId, lastEventId)) stream.send(frame);
+    if (lastEventId) {
+      stream.send(openingFrame(null));
+      for (const frame of this.#replay(tableId, lastEventId)) stream.send(frame);
+    } else {
+      stream.send(openingFrame(this.#events.newestEventId));
+    }
     this.#streams.add(stream);
     this.#startPings();
     return new Response(stream.body, { headers: SSE_HEADERS });
@@ -143,7 +150,7 @@ export class StoreHub extends DurableObject<Env> {
     for (const stream of this.#streams) if (stream.accountId === accountId) stream.close();
   }
 
-  /** A single-use stream ticket for `principal`, of this hub's store. */
+  /** A stream ticket for `principal`, of this hub's store (see StreamTickets). */
   createTicket(principal: Principal): {
     ticket: string;
     expires_in: number;
@@ -154,9 +161,12 @@ export class StoreHub extends DurableObject<Env> {
     };
   }
 
-  /** The principal a ticket was issued to, the first time only; null otherwise. */
-  redeemTicket(ticket: string): Principal | null {
-    return this.#tickets.redeem(ticket, Date.now());
+  /**
+   * The principal a ticket was issued to, when it may `open` (its first use) or `resume` (its
+   * stream's reconnect); null otherwise.
+   */
+  redeemTicket(ticket: string, use: TicketUse): Principal | null {
+    return this.#tickets.redeem(ticket, use, Date.now());
   }
 
   /** What the hub holds: open streams and the buffer's bounds. */

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { TOKEN_TTL_SECONDS } from '../auth/tokens.ts';
 import { assertAccountActive } from '../domain/accounts.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
@@ -10,14 +11,17 @@ import {
   STREAMS_PER_ACCOUNT,
   type StreamRole,
 } from '../hub/stream-limits.ts';
-import { storeOfTicket, ticketInvalid } from '../hub/stream-tickets.ts';
+import { storeOfTicket, TICKET_TTL_SECONDS, ticketInvalid } from '../hub/stream-tickets.ts';
 import { authorized, requireRole, storeOf } from '../middleware/auth.ts';
 import { createRouter, errorResponses, jsonResponse, SingleLine } from '../openapi.ts';
 
 /**
  * Authenticates a stream by its bearer token, or — for `EventSource`, which cannot send headers —
- * by a single-use `?ticket=` redeemed at the store's hub. A ticket opens only its own role's
- * stream; an unknown, used or expired one is a 401, like a bad token.
+ * by a `?ticket=` redeemed at the store's hub. A ticket opens one stream; `EventSource` reconnects
+ * to the same URL with a `Last-Event-ID` header, and such a request may present the used ticket
+ * again (see StreamTickets). A ticket opens only its own role's stream; an unknown, expired or
+ * used one (not resuming) is a 401, like a bad token. Every redemption checks the account, so
+ * revoked access is refused on a reconnect too.
  */
 function streamAuth(role: StreamRole) {
   const bearer = requireRole([role]);
@@ -26,7 +30,8 @@ function streamAuth(role: StreamRole) {
     if (ticket === undefined || c.req.header('authorization') !== undefined) {
       return bearer(c, next);
     }
-    const principal = await storeHub(c.env, storeOfTicket(ticket)).redeemTicket(ticket);
+    const use = c.req.header('last-event-id') ? 'resume' : 'open';
+    const principal = await storeHub(c.env, storeOfTicket(ticket)).redeemTicket(ticket, use);
     if (!principal) throw ticketInvalid();
     if (principal.role !== role) throw new ApiError(403, 'FORBIDDEN', '권한이 없습니다.');
     await assertAccountActive(c.var.db, principal);
@@ -46,12 +51,21 @@ const createTicket = createRoute({
   method: 'post',
   path: '/api/admin/stream-ticket',
   tags: ['realtime'],
-  summary: 'A single-use ticket to open an event stream with `EventSource` (`?ticket=`)',
+  summary: 'A ticket to open an event stream with `EventSource` (`?ticket=`)',
+  description:
+    `The ticket opens one stream, within ${TICKET_TTL_SECONDS} s. That stream's own reconnects — ` +
+    '`EventSource` comes back to the same URL with a `Last-Event-ID` header after a cut (a ' +
+    `deploy) — may present it again for ${TOKEN_TTL_SECONDS / 3600} h from its issue (a token's ` +
+    'lifetime), while the account stays active: a deactivated admin gets 403 ACCOUNT_DISABLED, a ' +
+    'table with a new password 401 TOKEN_INVALID. A used ticket without that header is 401 ' +
+    "TOKEN_INVALID. The stream's first frame carries the newest event id, so even a stream that " +
+    'received no event reconnects with `Last-Event-ID`.',
   ...authorized('store_admin', 'table'),
   responses: {
     200: jsonResponse(
       StreamTicket,
-      'valid once, for `expires_in` seconds, for the caller’s stream',
+      'opens the caller’s stream once within `expires_in` seconds; that stream’s reconnects ' +
+        'may present it again',
     ),
     ...errorResponses(401, 403, 429),
   },
@@ -59,7 +73,9 @@ const createTicket = createRoute({
 
 const StreamQuery = z.object({
   ticket: SingleLine.optional().openapi({
-    description: 'from POST /api/admin/stream-ticket, instead of the Authorization header',
+    description:
+      'from POST /api/admin/stream-ticket, instead of the Authorization header; once used, only ' +
+      'with a `Last-Event-ID` header (the reconnect of the stream it opened)',
   }),
   last_event_id: SingleLine.optional().openapi({
     description: '`Last-Event-ID` for clients that cannot send the header',
@@ -93,8 +109,11 @@ function streamRoute(path: string, role: StreamRole, summary: string, descriptio
     responses: {
       200: {
         description:
-          '`retry:` first; then `id: <outbox id>` / `event: <type>` / `data: <envelope JSON>` per event, ' +
-          '`event: resync` when the missed events are gone (reload the snapshot), `: ping` comments',
+          '`retry:` first — on a first connect (no `Last-Event-ID`) with `id: <outbox id of ' +
+          'the newest event>` (0: none yet), which dispatches no event but sets the client’s ' +
+          'last event ID, so its reconnect resumes from there; then `id: <outbox id>` / ' +
+          '`event: <type>` / `data: <envelope JSON>` per event, `event: resync` when the missed ' +
+          'events are gone (reload the snapshot), `: ping` comments',
         content: { 'text/event-stream': { schema: z.string() } },
       },
       ...errorResponses(401, 403, 429),
@@ -144,7 +163,7 @@ function tooManyStreams(refusal: StreamRefusal): ApiError {
   );
 }
 
-/** Real-time: stream tickets, and the admin's and tables' event streams (SPEC §3, §4). */
+/** Real-time: stream tickets, and the admin's and tables' event streams (docs/realtime.md). */
 export const streams = createRouter()
   .openapi(createTicket, async (c) => {
     const principal = c.var.principal;
@@ -158,5 +177,7 @@ streams.openAPIRegistry.registerComponent('securitySchemes', 'streamTicket', {
   type: 'apiKey',
   in: 'query',
   name: 'ticket',
-  description: 'single-use, 60 s, from POST /api/admin/stream-ticket',
+  description:
+    `from POST /api/admin/stream-ticket: opens one stream within ${TICKET_TTL_SECONDS} s; that ` +
+    'stream’s reconnects (with `Last-Event-ID`) may present it again',
 });

@@ -16,6 +16,9 @@ export type SseEvent = Extract<SseItem, { kind: 'event' }>;
 
 const open = new Set<SseReader>();
 
+/** The blank line that ends a block of fields (an event, a comment, `retry:`). */
+const BLOCK_END = /\r\n\r\n|\n\n|\r\r/;
+
 /** Reads an SSE response body item by item. */
 export class SseReader {
   readonly response: Response;
@@ -24,14 +27,24 @@ export class SseReader {
   #waiters: Array<() => void> = [];
   #ended = false;
   /** The spec's "last event ID": it carries over to events sent without an `id:`. */
-  #lastEventId = '';
+  #lastEventId: string;
 
-  constructor(response: Response) {
+  /** `lastEventId`: the `Last-Event-ID` the stream was opened with, if any. */
+  constructor(response: Response, lastEventId = '') {
     if (!response.body) throw new Error(`no body (status ${response.status})`);
     this.response = response;
+    this.#lastEventId = lastEventId;
     this.#reader = response.body.getReader();
     open.add(this);
     void this.#pump();
+  }
+
+  /**
+   * The spec's "last event ID string" as of everything that has arrived: what a browser sends as
+   * `Last-Event-ID` when it reconnects. Set before the items of the same block are handed out.
+   */
+  get lastEventId(): string {
+    return this.#lastEventId;
   }
 
   /** Whether the server ended the stream (or it failed). */
@@ -94,17 +107,35 @@ export class SseReader {
       onComment: (text) => this.#push({ kind: 'comment', text: text.trim() }),
       onRetry: (ms) => this.#push({ kind: 'retry', ms }),
     });
+    let pending = '';
     try {
       for (;;) {
         const { done, value } = await this.#reader.read();
         if (done) break;
-        parser.feed(decoder.decode(value, { stream: true }));
+        pending += decoder.decode(value, { stream: true });
+        for (let end = BLOCK_END.exec(pending); end; end = BLOCK_END.exec(pending)) {
+          const block = pending.slice(0, end.index + end[0].length);
+          pending = pending.slice(block.length);
+          this.#takeIdWithoutData(block);
+          parser.feed(block);
+        }
       }
     } catch {
       // A broken stream ends like a closed one: the client would reconnect.
     }
     this.#ended = true;
     this.#wake();
+  }
+
+  /**
+   * eventsource-parser reports only blocks with `data:`; the spec's "dispatch the event" still
+   * takes the `id:` of a block without data as the last event ID (the hub's opening frame is one).
+   */
+  #takeIdWithoutData(block: string): void {
+    const lines = block.split(/\r\n|\r|\n/);
+    if (lines.some((line) => /^data(:|$)/.test(line))) return;
+    const id = lines.findLast((line) => /^id(:|$)/.test(line));
+    if (id !== undefined) this.#lastEventId = id.replace(/^id:? ?/, '');
   }
 
   #dispatch({ id, event, data }: EventSourceMessage): void {
@@ -122,14 +153,14 @@ export class SseReader {
   }
 }
 
+/** How a stream is opened: a bearer token, and the `Last-Event-ID` header of a reconnect. */
+export type StreamOptions = { token?: string; lastEventId?: string };
+
 /**
  * Opens a stream through the Worker (`path` may carry a query). Answers the reader for a 200,
  * or the status and error body otherwise (the body read, so nothing stays open).
  */
-export async function openStream(
-  path: string,
-  options: { token?: string; lastEventId?: string } = {},
-): Promise<SseReader> {
+export async function openStream(path: string, options: StreamOptions = {}): Promise<SseReader> {
   const headers: Record<string, string> = { accept: 'text/event-stream' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
@@ -138,7 +169,7 @@ export async function openStream(
     const body = await response.text();
     throw new StreamRefused(response.status, body ? JSON.parse(body) : undefined, response.headers);
   }
-  return new SseReader(response);
+  return new SseReader(response, options.lastEventId);
 }
 
 /** A stream that did not open: its status, error envelope and headers. */
@@ -159,7 +190,7 @@ export class StreamRefused extends Error {
 /** Expects the stream at `path` to be refused; answers the refusal. */
 export async function refusedStream(
   path: string,
-  options: { token?: string } = {},
+  options: StreamOptions = {},
 ): Promise<StreamRefused> {
   try {
     const reader = await openStream(path, options);
@@ -174,7 +205,7 @@ export async function refusedStream(
 /** Expects the stream at `path` to be refused; answers its status and error code. */
 export async function refusal(
   path: string,
-  options: { token?: string } = {},
+  options: StreamOptions = {},
 ): Promise<{ status: number; code: string | undefined }> {
   const refused = await refusedStream(path, options);
   return { status: refused.status, code: refused.body?.error.code };
