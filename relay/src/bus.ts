@@ -4,13 +4,19 @@
  * worker consume.
  *
  * Topology (names from the namespace `ns`):
- * - `<ns>.events`, durable topic exchange; routing key `store.<store_id>.<type>`;
- * - `<ns>.hub-delivery`, durable quorum queue bound with `store.#`, dead-lettering to
+ * - `<ns>.events`, durable topic exchange; routing key `store.<store_id>.<type>`, header
+ *   `hub-partition` = the store's delivery partition (see {@link hubPartitionOf});
+ * - `<ns>.hub-delivery`, durable headers exchange bound to `<ns>.events` with `store.#`, routing
+ *   each event by its `hub-partition` to
+ * - `<ns>.hub-delivery.<p>` (p = 0 … partitions − 1), durable quorum queues with a single active
+ *   consumer, so one relay at a time delivers a store's events, dead-lettering to
  * - `<ns>.events.dead`, durable topic exchange → `<ns>.hub-delivery.dead`, bound with `#`;
  * - `<ns>.image-jobs`, durable quorum queue bound with `store.*.menu.image_uploaded`,
  *   dead-lettering through the default exchange straight to `<ns>.image-jobs.dead`.
  */
+import { createHash } from 'node:crypto';
 import {
+  AMQPClient,
   AMQPSession,
   type AMQPExchange,
   type AMQPMessage,
@@ -27,6 +33,7 @@ export function topologyNames(namespace: string) {
     events: `${namespace}.events`,
     deadEvents: `${namespace}.events.dead`,
     hubDelivery: `${namespace}.hub-delivery`,
+    hubPartition: (partition: number) => `${namespace}.hub-delivery.${partition}`,
     hubDeliveryDead: `${namespace}.hub-delivery.dead`,
     imageJobs: `${namespace}.image-jobs`,
     imageJobsDead: `${namespace}.image-jobs.dead`,
@@ -38,14 +45,28 @@ export function routingKeyOf(envelope: Pick<Envelope, 'store_id' | 'type'>): str
   return `store.${envelope.store_id}.${envelope.type}`;
 }
 
+/** The message header that names an event's delivery partition (a decimal string). */
+export const PARTITION_HEADER = 'hub-partition';
+
 /**
- * Arguments of `<ns>.hub-delivery`. RabbitMQ's `x-delivery-limit` counts *re*deliveries: a limit
- * of N dead-letters a message on its (N+1)-th failed delivery. So `maxAttempts` deliveries need
- * a limit of `maxAttempts - 1`.
+ * The delivery partition of a store: the first 32 bits of the MD5 of its id, modulo the
+ * partition count. Stable across processes and versions, and computable in SQL to find a store's
+ * queue: `('x' || left(md5(store_id::text), 8))::bit(32)::bigint % <partitions>`.
  */
-export function hubDeliveryArguments(namespace: string, maxAttempts: number) {
+export function hubPartitionOf(storeId: string, partitions: number): number {
+  return createHash('md5').update(storeId).digest().readUInt32BE(0) % partitions;
+}
+
+/**
+ * Arguments of each `<ns>.hub-delivery.<p>`. A single active consumer: every relay subscribes,
+ * one receives, and the next takes over when it goes. RabbitMQ's `x-delivery-limit` counts
+ * *re*deliveries (after a relay died holding the event): a limit of N dead-letters a message on
+ * its (N+1)-th delivery, so `maxAttempts` deliveries need a limit of `maxAttempts - 1`.
+ */
+export function hubPartitionArguments(namespace: string, maxAttempts: number) {
   return {
     'x-queue-type': 'quorum',
+    'x-single-active-consumer': true,
     'x-delivery-limit': maxAttempts - 1,
     'x-dead-letter-exchange': topologyNames(namespace).deadEvents,
   };
@@ -78,6 +99,8 @@ export interface BusOptions {
   namespace: string;
   /** Deliveries of one event before it is dead-lettered (DELIVERY_MAX_ATTEMPTS). */
   maxDeliveryAttempts: number;
+  /** Delivery partitions, `<ns>.hub-delivery.0` … (RELAY_PARTITIONS); every relay the same. */
+  partitions: number;
   log: Logger;
   /** Shown by `rabbitmqctl list_connections client_properties`. */
   connectionName?: string;
@@ -96,6 +119,18 @@ export interface BusOptions {
   onConnected?: () => void;
 }
 
+/** One delivery partition as the broker sees it (see {@link Bus.hubPartitionStats}). */
+export interface PartitionStats {
+  partition: number;
+  /** Messages waiting in `<ns>.hub-delivery.<p>`, not yet handed to a relay. */
+  ready: number;
+  /**
+   * Its consumers as the broker counts them: with a single active consumer only the active one
+   * (RabbitMQ 3.x), so 0 means no relay delivers the partition now.
+   */
+  consumers: number;
+}
+
 /** Heartbeat when none is configured: a dead connection is noticed within 15 s. */
 export const DEFAULT_HEARTBEAT_SECONDS = 15;
 const MAX_RECONNECT_INTERVAL_MS = 30_000;
@@ -107,7 +142,7 @@ export class Bus {
   #log: Logger;
   #session: AMQPSession | undefined;
   #events: AMQPExchange | undefined;
-  #hubDelivery: AMQPQueue | undefined;
+  #hubPartitions: AMQPQueue[] = [];
   #imageJobs: AMQPQueue | undefined;
   #connected = false;
   #stopped = new AbortController();
@@ -172,9 +207,9 @@ export class Bus {
 
   /**
    * Publishes one envelope, to be forwarded byte for byte to the Worker: persistent, `messageId`
-   * = event id, routing key `store.<store_id>.<type>`. Resolves once the broker confirmed it;
-   * rejects when it is not connected, the broker refused (nack) or no confirm came within the
-   * publish timeout.
+   * = event id, routing key `store.<store_id>.<type>`, header `hub-partition`. Resolves once the
+   * broker confirmed it; rejects when it is not connected, the broker refused (nack) or no
+   * confirm came within the publish timeout.
    */
   async publish(envelope: Envelope): Promise<void> {
     const events = this.#events;
@@ -185,6 +220,9 @@ export class Bus {
       routingKey: routingKeyOf(envelope),
       deliveryMode: 2,
       messageId: String(envelope.id),
+      headers: {
+        [PARTITION_HEADER]: String(hubPartitionOf(envelope.store_id, this.#options.partitions)),
+      },
       // The session has no codecs (bodies travel as raw bytes), so its typing admits no names.
       contentType: JSON_CONTENT_TYPE as never,
       confirm: true,
@@ -205,13 +243,44 @@ export class Bus {
     }
   }
 
-  /** Consumes `<ns>.hub-delivery` with manual acks; the subscription survives reconnects. */
-  subscribeToHubDelivery(
+  /**
+   * One subscriber per partition queue (`<ns>.hub-delivery.<p>`), each with manual acks and its
+   * own channel and prefetch; subscriptions survive reconnects. Active only while this relay is
+   * the partition's single active consumer, standing by otherwise.
+   */
+  hubPartitionSubscribers(
     prefetch: number,
-    handler: (message: AMQPMessage) => Promise<void>,
-  ): Promise<AMQPSubscription> {
-    if (this.#hubDelivery === undefined) throw new BrokerUnavailableError('bus not started');
-    return this.#hubDelivery.subscribe({ prefetch, manualAck: true }, handler);
+  ): ((handler: (message: AMQPMessage) => Promise<void>) => Promise<AMQPSubscription>)[] {
+    return Array.from({ length: this.#options.partitions }, (_, partition) => (handler) => {
+      const queue = this.#hubPartitions[partition];
+      if (queue === undefined) throw new BrokerUnavailableError('bus not started');
+      return queue.subscribe({ prefetch, manualAck: true }, handler);
+    });
+  }
+
+  /**
+   * Each partition queue's ready messages (waiting for a relay) and consumers, read from the
+   * broker now over a short connection of its own (the session offers no channel for passive
+   * declares). Rejects when the broker cannot be read.
+   */
+  async hubPartitionStats(): Promise<PartitionStats[]> {
+    const url = new URL(this.#options.url);
+    url.searchParams.set('name', `${this.#options.connectionName ?? 'relay'} (partition stats)`);
+    const connection = await new AMQPClient(url.toString()).connect();
+    try {
+      const channel = await connection.channel();
+      const names = topologyNames(this.#options.namespace);
+      const stats: PartitionStats[] = [];
+      for (let partition = 0; partition < this.#options.partitions; partition += 1) {
+        const declared = await channel.queueDeclare(names.hubPartition(partition), {
+          passive: true,
+        });
+        stats.push({ partition, ready: declared.messageCount, consumers: declared.consumerCount });
+      }
+      return stats;
+    } finally {
+      await connection.close().catch(() => {});
+    }
   }
 
   /** Consumes `<ns>.image-jobs` with manual acks; the subscription survives reconnects. */
@@ -239,11 +308,24 @@ export class Bus {
       arguments: { 'x-queue-type': 'quorum' },
     });
     await dead.bind(deadEvents, '#');
-    const hubDelivery = await session.queue(names.hubDelivery, {
-      durable: true,
-      arguments: hubDeliveryArguments(this.#options.namespace, this.#options.maxDeliveryAttempts),
-    });
+    const hubDelivery = await session.exchange(names.hubDelivery, 'headers', { durable: true });
     await hubDelivery.bind(events, 'store.#');
+    const hubPartitions: AMQPQueue[] = [];
+    for (let partition = 0; partition < this.#options.partitions; partition += 1) {
+      const queue = await session.queue(names.hubPartition(partition), {
+        durable: true,
+        arguments: hubPartitionArguments(
+          this.#options.namespace,
+          this.#options.maxDeliveryAttempts,
+        ),
+      });
+      // Header values compare as strings: a number's AMQP type could differ between clients.
+      await queue.bind(names.hubDelivery, '', {
+        'x-match': 'all',
+        [PARTITION_HEADER]: String(partition),
+      });
+      hubPartitions.push(queue);
+    }
     await session.queue(names.imageJobsDead, {
       durable: true,
       arguments: { 'x-queue-type': 'quorum' },
@@ -254,7 +336,7 @@ export class Bus {
     });
     await imageJobs.bind(events, IMAGE_JOBS_BINDING);
     this.#events = events;
-    this.#hubDelivery = hubDelivery;
+    this.#hubPartitions = hubPartitions;
     this.#imageJobs = imageJobs;
   }
 

@@ -3,6 +3,12 @@ import { DEFAULT_HEARTBEAT_SECONDS } from './bus.ts';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
+/**
+ * The most delivery partitions a namespace may have: each is a quorum queue, and a channel and a
+ * consumer in every relay.
+ */
+export const MAX_PARTITIONS = 64;
+
 const schema = z.object({
   DATABASE_URL: z.url().default('postgres://root@127.0.0.1:5432/table_order'),
   AMQP_URL: z.url().default('amqp://guest:guest@127.0.0.1:5672'),
@@ -44,14 +50,25 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "_" and "-" only')
     .default('table_order'),
+  /**
+   * Delivery partitions (`<ns>.hub-delivery.0` …): a store's events all go through the one its
+   * id hashes to, delivered by one relay at a time. Every relay of a namespace must use the same
+   * count; change it only as the operations docs describe (docs/relay-ordering.md).
+   */
+  RELAY_PARTITIONS: z.coerce.number().int().min(1).max(MAX_PARTITIONS).default(8),
+  /**
+   * `off`: this relay publishes nothing from the outbox and only delivers what is queued — the
+   * pause that changing RELAY_PARTITIONS needs while the partitions empty.
+   */
+  OUTBOX_DRAIN: z.enum(['on', 'off']).default('on'),
   /** How often the drain looks for events without being notified (a missed NOTIFY). */
   OUTBOX_POLL_INTERVAL_MS: milliseconds(1000),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   /** First wait after a failed batch; it doubles per failure up to 30 s. */
   OUTBOX_RETRY_BASE_MS: milliseconds(500),
-  /** Unacknowledged deliveries the relay holds at once. */
+  /** Unacknowledged deliveries the relay holds at once per partition it delivers. */
   DELIVERY_PREFETCH: z.coerce.number().int().min(1).max(1000).default(20),
-  /** Deliveries of one event before the broker dead-letters it. */
+  /** Deliveries of one event before it is dead-lettered (a relay's retries and its deaths). */
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
   DELIVERY_TIMEOUT_MS: milliseconds(5000),
   /** First wait before a failed delivery is retried; it doubles per attempt up to 30 s. */

@@ -1,15 +1,20 @@
 /**
- * Hub delivery: consumes `<ns>.hub-delivery` and POSTs each event, signed, to the Worker's
- * `/internal/events`, which hands it to the store's StoreHub. A 2xx acks the message. A refusal
- * for good (a 4xx but 408 and 429: a body it cannot read, a signature it will not take, a body
- * too large) is dead-lettered at once: the same bytes would be refused on every attempt, and the
- * full backoff would only hold up the store's later events behind it. The dead-letter queue keeps
- * it for an operator to move back once the cause is fixed. Anything else (5xx, 408, 429, no
- * answer) waits a backoff that grows with the broker's `x-delivery-count` and is requeued, so the
- * broker dead-letters it once the delivery limit is reached.
+ * Hub delivery: consumes the partition queues `<ns>.hub-delivery.<p>` and POSTs each event,
+ * signed, to the Worker's `/internal/events`, which hands it to the store's StoreHub. Each
+ * partition has a single active consumer across all relays, so one store's events are in one
+ * relay's hands at a time, in queue order (= the order the drain published them).
  *
- * Up to `prefetch` events are in hand at once, but one store's events go to its hub one after
- * another, in queue order (= outbox id order), so a kitchen screen sees orders as they came.
+ * Within this relay, one store's events go to its hub one after another; other stores of the
+ * partition go on alongside (up to `prefetch` events in hand per partition). A 2xx acks the
+ * message. A failure (5xx, 408, 429, no answer) is retried here, holding the message, after a
+ * backoff that doubles per attempt: the store's later events wait behind it, so nothing
+ * overtakes it. Requeueing it instead would put it behind them (and where a quorum queue puts a
+ * requeued message has changed between RabbitMQ versions). After `maxAttempts` deliveries —
+ * counting those of a relay that died holding it (`x-delivery-count`) — it is rejected to the
+ * dead-letter queue and the store's next event goes. A refusal for good (a 4xx but 408 and 429:
+ * a body it cannot read, a signature it will not take, a body too large) is dead-lettered at
+ * once: the same bytes would be refused every time, and retrying would only hold up the store.
+ * The dead-letter queue keeps it for an operator to move back once the cause is fixed.
  */
 import type { AMQPMessage } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
@@ -20,11 +25,11 @@ import type { RelayMetrics } from './metrics.ts';
 import { QueueConsumer } from './queue-consumer.ts';
 
 export interface HubDeliveryOptions {
-  bus: Pick<Bus, 'subscribeToHubDelivery'>;
+  bus: Pick<Bus, 'hubPartitionSubscribers'>;
   workerUrl: string;
   secret: string;
   prefetch: number;
-  /** Deliveries before the broker dead-letters; the last failure is requeued without waiting. */
+  /** Deliveries of one event before it is dead-lettered. */
   maxAttempts: number;
   timeoutMs: number;
   /** First wait before a retry; doubles per delivery up to 30 s. */
@@ -54,7 +59,7 @@ export class HubDelivery {
     this.#endpoint = `${options.workerUrl.replace(/\/+$/, '')}/internal/events`;
     this.#consumer = new QueueConsumer({
       name: 'hub delivery',
-      subscribe: (handler) => options.bus.subscribeToHubDelivery(options.prefetch, handler),
+      subscribers: options.bus.hubPartitionSubscribers(options.prefetch),
       retryBaseMs: options.retryBaseMs,
       log: this.#log,
     });
@@ -66,8 +71,9 @@ export class HubDelivery {
   }
 
   /**
-   * Stops taking messages and lets deliveries in flight finish (up to `graceMs`). A message
-   * waiting for its retry is requeued at once; unacked ones return to the queue.
+   * Starts no more deliveries and lets the ones in flight finish (up to `graceMs`). A message
+   * waiting for its retry is given up at once; it and the ones behind it return to their
+   * partition queue, in order, for whichever relay delivers that partition next.
    */
   stop(graceMs: number): Promise<void> {
     return this.#consumer.stop(graceMs);
@@ -84,40 +90,45 @@ export class HubDelivery {
   }
 
   async #deliver(message: AMQPMessage): Promise<void> {
-    // Not started before a stop or a lost channel: unacked, the broker delivers it again.
-    if (this.#consumer.stopping.aborted || message.channel.closed) return;
     const body = message.bodyString() ?? '';
     const eventId = message.properties.messageId;
-    const previousDeliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
-    const attempt = previousDeliveries + 1;
-    const outcome = await this.#post(body);
     const metrics = this.#options.metrics;
-    if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
-      metrics?.eventsDelivered.inc();
-      const age = secondsSinceOccurred(body);
-      if (age !== undefined) metrics?.deliveryLatency.observe(age);
-      await message.ack().catch((error: unknown) => {
-        // The channel is gone; the broker redelivers and the hub dedupes by id.
-        this.#log.warn({ eventId, err: error }, 'ack failed; the event will be redelivered');
-      });
-      return;
+    // Deliveries this event had before a relay that held it died or lost its connection.
+    const redeliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
+    for (let attempt = redeliveries + 1; ; attempt += 1) {
+      // Stopping, or the channel is gone: left unsettled, it returns to the queue in its place.
+      if (this.#consumer.stopping.aborted || message.channel.closed) return;
+      const outcome = await this.#post(body);
+      if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
+        metrics?.eventsDelivered.inc();
+        const age = secondsSinceOccurred(body);
+        if (age !== undefined) metrics?.deliveryLatency.observe(age);
+        await message.ack().catch((error: unknown) => {
+          // The channel is gone; the broker redelivers and the hub dedupes by id.
+          this.#log.warn({ eventId, err: error }, 'ack failed; the event will be redelivered');
+        });
+        return;
+      }
+      const refused = refusedForGood(outcome.status);
+      const finalAttempt = refused || attempt >= this.#options.maxAttempts;
+      metrics?.deliveryFailures.inc();
+      const retryInMs = finalAttempt ? 0 : retryDelay(attempt - 1, this.#options.retryBaseMs);
+      this.#log[finalAttempt ? 'error' : 'warn'](
+        { eventId, status: outcome.status, err: outcome.error, attempt, retryInMs },
+        refused
+          ? 'hub refused the delivery; dead-lettered without retrying'
+          : finalAttempt
+            ? 'hub delivery failed for the last time; dead-lettered'
+            : 'hub delivery failed',
+      );
+      if (finalAttempt) {
+        metrics?.deadLettered.inc();
+        // Not requeued: the broker dead-letters it, and the store's next event goes.
+        await message.nack(false).catch(() => {});
+        return;
+      }
+      await pause(retryInMs, this.#consumer.stopping);
     }
-    const refused = refusedForGood(outcome.status);
-    const finalAttempt = refused || attempt >= this.#options.maxAttempts;
-    metrics?.deliveryFailures.inc();
-    if (finalAttempt) metrics?.deadLettered.inc();
-    const retryInMs = finalAttempt ? 0 : retryDelay(previousDeliveries, this.#options.retryBaseMs);
-    this.#log[finalAttempt ? 'error' : 'warn'](
-      { eventId, status: outcome.status, err: outcome.error, attempt, retryInMs },
-      refused
-        ? 'hub refused the delivery; dead-lettered without retrying'
-        : finalAttempt
-          ? 'hub delivery failed for the last time; the broker dead-letters it'
-          : 'hub delivery failed',
-    );
-    await pause(retryInMs, this.#consumer.stopping);
-    // Not requeued, the broker dead-letters it now; a dead channel requeues it just the same.
-    await message.nack(!refused).catch(() => {});
   }
 
   async #post(body: string): Promise<Outcome> {

@@ -85,7 +85,7 @@ export class ImageWorker {
     this.#origin = options.workerUrl.replace(/\/+$/, '');
     this.#consumer = new QueueConsumer({
       name: 'image jobs',
-      subscribe: (handler) => options.bus.subscribeToImageJobs(options.prefetch, handler),
+      subscribers: [(handler) => options.bus.subscribeToImageJobs(options.prefetch, handler)],
       retryBaseMs: options.retryBaseMs,
       log: this.#log,
     });

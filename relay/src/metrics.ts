@@ -1,9 +1,10 @@
 /**
- * The relay's metrics, all named `table_order_relay_*` and without labels, kept and written in the
- * Prometheus text format by prom-client. The dashboard and the alert rules
+ * The relay's metrics, all named `table_order_relay_*`, kept and written in the Prometheus text
+ * format by prom-client. Only the partition gauges have a label (`partition`, "0" … "N-1"). The dashboard and the alert rules
  * (relay/local/docker/) query these names.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PartitionStats } from './bus.ts';
 
 const PREFIX = 'table_order_relay_';
 
@@ -18,6 +19,8 @@ export interface ScrapeTimeSources {
   brokerConnected(): boolean;
   /** The unpublished outbox rows; a failed read leaves both outbox gauges as they were. */
   outbox(): Promise<{ backlog: number; oldestAgeSeconds: number }>;
+  /** The delivery partitions as the broker sees them; a failed read leaves both gauges as they were. */
+  partitions(): Promise<PartitionStats[]>;
 }
 
 /**
@@ -28,6 +31,7 @@ export function relayMetrics(sources?: ScrapeTimeSources, registry = new Registr
   const registers = [registry];
   // One read per scrape serves both outbox gauges (prom-client collects them concurrently).
   const outbox = sources ? oneReadAtATime(() => sources.outbox()) : undefined;
+  const partitions = sources ? oneReadAtATime(() => sources.partitions()) : undefined;
   return {
     registry,
     outboxBacklog: new Gauge({
@@ -82,6 +86,30 @@ export function relayMetrics(sources?: ScrapeTimeSources, registry = new Registr
       name: `${PREFIX}image_jobs_failed_total`,
       help: 'Image jobs that ended without variants: a bad original, or the last attempt failed.',
       registers,
+    }),
+    partitionBacklog: new Gauge({
+      name: `${PREFIX}partition_backlog`,
+      help: 'Events waiting in each delivery partition queue for a relay (read at scrape time).',
+      labelNames: ['partition'],
+      registers,
+      async collect() {
+        await keepLastOnFailure(partitions, (read) => {
+          for (const stats of read) this.set({ partition: String(stats.partition) }, stats.ready);
+        });
+      },
+    }),
+    partitionConsumerActive: new Gauge({
+      name: `${PREFIX}partition_consumer_active`,
+      help: '1 while a relay is the active consumer of the delivery partition, 0 while nobody delivers it (read at scrape time).',
+      labelNames: ['partition'],
+      registers,
+      async collect() {
+        await keepLastOnFailure(partitions, (read) => {
+          for (const stats of read) {
+            this.set({ partition: String(stats.partition) }, stats.consumers > 0 ? 1 : 0);
+          }
+        });
+      },
     }),
     brokerConnected: new Gauge({
       name: `${PREFIX}broker_connected`,

@@ -3,10 +3,17 @@
  *
  * Wakes on a NOTIFY (`OUTBOX_NOTIFY_CHANNEL`, sent by a trigger on commit), on a polling timer (a
  * missed notification) and when the broker comes back; each wake-up drains batch after batch until
- * one comes back short. A batch is one transaction that claims rows with `for update skip locked`
- * (so replicas never publish the same row concurrently), publishes them, waits for every publisher
- * confirm, and only then marks them published. A failed batch rolls back, records the attempt
- * and backs off. The relay never deletes rows.
+ * one comes back short. A batch is one transaction that claims the oldest unpublished rows,
+ * publishes them in id order, waits for every publisher confirm, and only then marks them
+ * published. A failed batch rolls back, records the attempt and backs off. The relay never deletes
+ * rows.
+ *
+ * Replicas take turns: a batch first takes a transaction-scoped advisory lock, so one batch at a
+ * time is claimed and published, and the next one claims only after the previous committed. Two
+ * replicas publishing side by side could otherwise put a store's later rows (claimed by one)
+ * into the broker before its earlier ones (claimed by the other). So for any two events of a
+ * store, the one committed first is published first, unless their transactions overlapped and
+ * one batch claimed both — then they go in id order.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -33,13 +40,15 @@ export interface OutboxDrainOptions {
   metrics?: Pick<RelayMetrics, 'eventsPublished'>;
 }
 
+/** Held by the batch in flight, of whichever replica; released when it commits or rolls back. */
+const TAKE_TURN = `select pg_advisory_xact_lock(hashtextextended('table_order outbox drain', 0))`;
 // Columns named as the contract's `envelopeOf` reads them; `id`, a bigint, arrives as text.
 const CLAIM_BATCH = `
   select id, store_id as "storeId", table_id as "tableId",
     table_session_id as "tableSessionId", type, payload, created_at as "createdAt"
   from outbox where published_at is null
   order by id limit $1
-  for update skip locked`;
+  for update`;
 const MARK_PUBLISHED = `
   update outbox set published_at = now(), attempts = attempts + 1 where id = any($1::bigint[])`;
 const RECORD_FAILURE = `
@@ -132,6 +141,7 @@ export class OutboxDrain {
     let claimed: OutboxEvent[] = [];
     try {
       await client.query('begin');
+      await client.query(TAKE_TURN);
       claimed = (await client.query<OutboxEvent>(CLAIM_BATCH, [this.#options.batchSize])).rows;
       if (claimed.length > 0) {
         // Started in id order on one confirm channel, so they reach the broker in that order.

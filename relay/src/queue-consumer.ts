@@ -1,25 +1,32 @@
 /**
- * The life of one queue consumer, shared by hub delivery and the image worker: subscribe once the
- * bus is connected (retrying with backoff), count the messages in hand, and on stop cancel the
- * consumer, let the work in flight finish (bounded) and then close the subscription.
+ * The life of one queue consumer, shared by hub delivery (one subscription per partition queue)
+ * and the image worker (one queue): subscribe once the bus is connected (retrying each queue with
+ * backoff), count the messages in hand, and on stop let the work in flight finish (bounded), then
+ * close the subscriptions, which hands every unsettled message back to its queue.
  */
 import type { AMQPMessage, AMQPSubscription } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
 import { pause, retryDelay, settlesWithin } from './backoff.ts';
 
+/** Subscribes one queue with a handler; the subscription survives reconnects. */
+export type Subscribe = (
+  handler: (message: AMQPMessage) => Promise<void>,
+) => Promise<AMQPSubscription>;
+
 export interface QueueConsumerOptions {
   /** The queue's name in log lines, e.g. "hub delivery". */
   name: string;
-  subscribe(handler: (message: AMQPMessage) => Promise<void>): Promise<AMQPSubscription>;
+  /** One per queue consumed with the same handler. */
+  subscribers: Subscribe[];
   /** First wait before subscribing again; doubles per failure up to 30 s. */
   retryBaseMs: number;
   log: Logger;
 }
 
-/** Subscription, in-flight bookkeeping and graceful stop of one consumer; see the file comment. */
+/** Subscriptions, in-flight bookkeeping and graceful stop of one consumer; see the file comment. */
 export class QueueConsumer {
   #options: QueueConsumerOptions;
-  #subscription: AMQPSubscription | undefined;
+  #subscriptions: AMQPSubscription[] = [];
   #inFlight = new Set<Promise<unknown>>();
   #stopping = new AbortController();
 
@@ -32,11 +39,39 @@ export class QueueConsumer {
     return this.#stopping.signal;
   }
 
-  /** Starts consuming once the bus is connected; retries until it can subscribe or stops. */
+  /** Starts consuming once the bus is connected; retries each queue until it subscribes or stops. */
   async start(handler: (message: AMQPMessage) => Promise<void>): Promise<void> {
+    await Promise.all(
+      this.#options.subscribers.map((subscribe) => this.#keepTrying(subscribe, handler)),
+    );
+  }
+
+  /** Counts `work` as in flight until it settles, so that `stop()` waits for it. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    return work.finally(() => this.#inFlight.delete(work));
+  }
+
+  /**
+   * Stops starting messages, lets the work in flight finish (up to `graceMs`) and closes the
+   * subscriptions. The consumers stay registered until then: cancelling one first would let a
+   * single-active-consumer queue hand the next messages to another relay while this one still
+   * holds earlier ones. Unsettled messages return to their queue, in order, when the channels
+   * close.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping.abort();
+    await settlesWithin(Promise.allSettled([...this.#inFlight]), graceMs);
+    await Promise.all(this.#subscriptions.map((subscription) => subscription.cancel()));
+  }
+
+  async #keepTrying(
+    subscribe: Subscribe,
+    handler: (message: AMQPMessage) => Promise<void>,
+  ): Promise<void> {
     for (let attempt = 0; !this.#stopping.signal.aborted; attempt += 1) {
       try {
-        this.#subscription = await this.#options.subscribe(handler);
+        this.#subscriptions.push(await subscribe(handler));
         return;
       } catch (error) {
         const delay = retryDelay(attempt, this.#options.retryBaseMs);
@@ -47,26 +82,5 @@ export class QueueConsumer {
         await pause(delay, this.#stopping.signal);
       }
     }
-  }
-
-  /** Counts `work` as in flight until it settles, so that `stop()` waits for it. */
-  track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight.add(work);
-    return work.finally(() => this.#inFlight.delete(work));
-  }
-
-  /**
-   * Stops taking messages, lets the work in flight finish (up to `graceMs`) and closes the
-   * subscription. The consumer is cancelled first but its channel kept open, so work in flight
-   * can still ack; unacked messages return to the queue when the channel closes.
-   */
-  async stop(graceMs: number): Promise<void> {
-    const subscription = this.#subscription;
-    if (subscription !== undefined) {
-      await subscription.channel.basicCancel(subscription.consumerTag).catch(() => {});
-    }
-    this.#stopping.abort();
-    await settlesWithin(Promise.allSettled([...this.#inFlight]), graceMs);
-    await subscription?.cancel();
   }
 }

@@ -15,6 +15,7 @@ import {
   deleteTopology,
   randomNamespace,
   randomSecret,
+  readyInPartitions,
   readyMessages,
   signatureIsValid,
   sampleOf,
@@ -23,6 +24,7 @@ import {
 import { testServices } from '../support/services.ts';
 
 const MAX_ATTEMPTS = 5;
+const PARTITIONS = 4;
 const RETRY_BASE_MS = 20;
 const secret = randomSecret();
 
@@ -58,6 +60,7 @@ async function startDelivery(options: { timeoutMs?: number } = {}) {
     url: testServices().amqpUrl,
     namespace,
     maxDeliveryAttempts: MAX_ATTEMPTS,
+    partitions: PARTITIONS,
     log: logs.log,
   });
   expect(await bus.start()).toBe(true);
@@ -81,7 +84,9 @@ async function startDelivery(options: { timeoutMs?: number } = {}) {
     await bus.stop();
   };
   cleanups.push(stop);
-  return { namespace, bus, names: topologyNames(namespace), logs, metrics, stop };
+  /** Events waiting in the partition queues (once the consumer let go: every one unacked). */
+  const waiting = () => readyInPartitions(broker.channel, namespace, PARTITIONS);
+  return { namespace, bus, names: topologyNames(namespace), logs, metrics, stop, waiting };
 }
 
 let nextId = 1;
@@ -114,7 +119,7 @@ describe('delivering an event to the store hub', () => {
 
     // Once the consumer lets go, anything unacked would be back in the queue.
     await relay.stop();
-    expect(await readyMessages(broker.channel, relay.names.hubDelivery)).toBe(0);
+    expect(await relay.waiting()).toBe(0);
     expect(await readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(0);
     expect(hub.received).toHaveLength(1);
   });
@@ -142,6 +147,21 @@ describe('delivering an event to the store hub', () => {
     expect(order.findIndex((e) => e.store_id === cafe)).toBeLessThan(2);
   });
 
+  it('holds a store’s later events back while its first one is retried', async () => {
+    const relay = await startDelivery();
+    const kitchen = crypto.randomUUID();
+    const events = Array.from({ length: 5 }, () => envelope(kitchen));
+    const [first] = events;
+    let refusals = 0;
+    hub.answer((post) => (JSON.parse(post.body).id === first!.id && refusals++ < 2 ? 500 : 200));
+    for (const event of events) await relay.bus.publish(event);
+
+    await expect.poll(() => sampleOf(relay.metrics.eventsDelivered)).toBe(events.length);
+    const posted = hub.received.map((post) => (JSON.parse(post.body) as Envelope).id);
+    // The first event was tried three times before anything after it went out.
+    expect(posted).toEqual([first!.id, first!.id, ...events.map((e) => e.id)]);
+  });
+
   it('retries after the hub failed and acks once it answers', async () => {
     const relay = await startDelivery();
     hub.answer((_post, index) => (index < 3 ? 500 : 200));
@@ -163,7 +183,7 @@ describe('delivering an event to the store hub', () => {
 
     await relay.stop();
     expect(hub.received).toHaveLength(4);
-    expect(await readyMessages(broker.channel, relay.names.hubDelivery)).toBe(0);
+    expect(await relay.waiting()).toBe(0);
     expect(await readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(0);
   });
 
@@ -190,14 +210,15 @@ describe('delivering an event to the store hub', () => {
     const dead = await broker.channel.basicGet(relay.names.hubDeliveryDead, { noAck: true });
     expect(dead!.bodyString()).toBe(JSON.stringify(event));
     expect(dead!.routingKey).toBe(`store.${event.store_id}.order.created`);
-    expect(dead!.properties.headers?.['x-first-death-reason']).toBe('delivery_limit');
+    // Rejected by the relay on its last attempt (it retries in hand, not through the broker).
+    expect(dead!.properties.headers?.['x-first-death-reason']).toBe('rejected');
     const last = relay.logs.lines().find((line) => line.attempt === MAX_ATTEMPTS);
     expect(last).toMatchObject({ level: 50, eventId: String(event.id), status: 500 });
 
     // Well past the next backoff: nobody retries it any more.
     await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** MAX_ATTEMPTS));
     expect(hub.received).toHaveLength(MAX_ATTEMPTS);
-    expect(await readyMessages(broker.channel, relay.names.hubDelivery)).toBe(0);
+    expect(await relay.waiting()).toBe(0);
   });
 });
 
@@ -236,7 +257,7 @@ describe('a delivery the hub refuses for good', () => {
       await expect.poll(() => sampleOf(relay.metrics.eventsDelivered)).toBe(1);
       expect(hub.received).toHaveLength(2);
       await relay.stop();
-      expect(await readyMessages(broker.channel, relay.names.hubDelivery)).toBe(0);
+      expect(await relay.waiting()).toBe(0);
       expect(await readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(0);
       expect(await sampleOf(relay.metrics.deadLettered)).toBe(0);
     },

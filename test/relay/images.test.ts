@@ -69,6 +69,7 @@ async function startImageWorker() {
     url: testServices().amqpUrl,
     namespace,
     maxDeliveryAttempts: MAX_ATTEMPTS,
+    partitions: 2,
     log: logs.log,
   });
   expect(await bus.start()).toBe(true);

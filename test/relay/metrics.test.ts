@@ -69,6 +69,10 @@ describe('the Prometheus exposition', () => {
     const metrics = relayMetrics({
       brokerConnected: () => true,
       outbox: async () => ({ backlog: 7, oldestAgeSeconds: 2.5 }),
+      partitions: async () => [
+        { partition: 0, ready: 4, consumers: 1 },
+        { partition: 1, ready: 0, consumers: 0 },
+      ],
     });
     metrics.eventsPublished.inc(3);
     for (const seconds of [0.005, 0.3, 20]) metrics.deliveryLatency.observe(seconds);
@@ -84,6 +88,13 @@ describe('the Prometheus exposition', () => {
       '# TYPE table_order_relay_outbox_backlog gauge',
       'table_order_relay_outbox_backlog 7',
     ]);
+    expect(linesOf(text, 'table_order_relay_partition_consumer_active', 4)).toEqual([
+      '# HELP table_order_relay_partition_consumer_active 1 while a relay is the active consumer of the delivery partition, 0 while nobody delivers it (read at scrape time).',
+      '# TYPE table_order_relay_partition_consumer_active gauge',
+      'table_order_relay_partition_consumer_active{partition="0"} 1',
+      'table_order_relay_partition_consumer_active{partition="1"} 0',
+    ]);
+    expect(valueOf(text, 'table_order_relay_partition_backlog{partition="0"}')).toBe(4);
     const latency = 'table_order_relay_delivery_latency_seconds';
     const cumulative = [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]; // 0.005 in the first, 0.3 from 0.5 on
     const bounds = ['0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10'];
@@ -107,6 +118,7 @@ describe('the Prometheus exposition', () => {
         if (reads === 2) throw new Error('database down');
         return { backlog: reads * 10, oldestAgeSeconds: reads };
       },
+      partitions: async () => [],
     });
     const scrape = async () => {
       const text = await metrics.registry.metrics();
@@ -120,6 +132,30 @@ describe('the Prometheus exposition', () => {
     expect(await scrape()).toEqual([10, 1, 1]);
     expect(await scrape()).toEqual([30, 3, 1]);
     expect(reads, 'one read per scrape serves both outbox gauges').toBe(3);
+  });
+
+  it('reads the partitions once per scrape for both gauges, keeping the last figures when a read fails', async () => {
+    let reads = 0;
+    const metrics = relayMetrics({
+      brokerConnected: () => true,
+      outbox: async () => ({ backlog: 0, oldestAgeSeconds: 0 }),
+      partitions: async () => {
+        reads += 1;
+        if (reads === 2) throw new Error('broker away');
+        return [{ partition: 0, ready: reads * 10, consumers: reads === 1 ? 1 : 0 }];
+      },
+    });
+    const scrape = async () => {
+      const text = await metrics.registry.metrics();
+      return ['partition_backlog', 'partition_consumer_active'].map((name) =>
+        valueOf(text, `table_order_relay_${name}{partition="0"}`),
+      );
+    };
+
+    expect(await scrape()).toEqual([10, 1]);
+    expect(await scrape()).toEqual([10, 1]);
+    expect(await scrape()).toEqual([30, 0]);
+    expect(reads, 'one read per scrape serves both partition gauges').toBe(3);
   });
 
   it('refuses a counter going down and a second set of relay metrics in one registry', () => {
@@ -144,6 +180,8 @@ describe('the Prometheus exposition', () => {
       ['table_order_relay_delivery_latency_seconds', 'histogram'],
       ['table_order_relay_image_job_duration_seconds', 'histogram'],
       ['table_order_relay_image_jobs_failed_total', 'counter'],
+      ['table_order_relay_partition_backlog', 'gauge'],
+      ['table_order_relay_partition_consumer_active', 'gauge'],
       ['table_order_relay_broker_connected', 'gauge'],
     ]);
   });

@@ -25,7 +25,7 @@ interface DashboardPanel {
 }
 
 describe('alert rules', () => {
-  it('watch the relay, the outbox, delivery latency, dead letters and the broker', async () => {
+  it('watch the relay, the outbox, delivery latency, dead letters, the broker and the partitions', async () => {
     const { groups } = (await readYaml(`${PROMETHEUS}/alerts.yml`)) as {
       groups: { rules: Rule[] }[];
     };
@@ -39,6 +39,7 @@ describe('alert rules', () => {
       'DeliveryLatencyHigh',
       'DeadLetterQueueNotEmpty',
       'BrokerDisconnected',
+      'DeliveryPartitionWithoutConsumer',
     ]);
 
     expect(rules.RelayDown).toMatchObject({ expr: 'up{job="relay"} == 0', for: '1m' });
@@ -56,6 +57,11 @@ describe('alert rules', () => {
     expect(rules.BrokerDisconnected).toMatchObject({
       expr: 'table_order_relay_broker_connected == 0',
       for: '1m',
+    });
+    expect(rules.DeliveryPartitionWithoutConsumer).toMatchObject({
+      expr: 'max by (partition) (table_order_relay_partition_consumer_active) == 0',
+      for: '1m',
+      labels: { severity: 'critical' },
     });
     for (const rule of Object.values(rules)) {
       expect(['critical', 'warning'], `${rule.alert} has no severity`).toContain(
@@ -107,7 +113,7 @@ describe('Grafana dashboard', () => {
     return JSON.parse(text) as { uid: string; panels: DashboardPanel[] };
   }
 
-  it('shows orders, delivery latency percentiles, outbox, dead letters, image jobs and 5xx', async () => {
+  it('shows orders, delivery latency percentiles, outbox, partitions, dead letters, image jobs and 5xx', async () => {
     const { panels } = await dashboard();
     const queries = panels
       .flatMap((panel) => panel.targets.map((target) => target.expr))
@@ -118,6 +124,8 @@ describe('Grafana dashboard', () => {
       'histogram_quantile(0.95, sum by (le) (rate(table_order_relay_delivery_latency_seconds_bucket[5m])))',
       'histogram_quantile(0.99, sum by (le) (rate(table_order_relay_delivery_latency_seconds_bucket[5m])))',
       'table_order_relay_outbox_backlog',
+      'table_order_relay_partition_backlog',
+      'table_order_relay_partition_consumer_active',
       'rabbitmq_queue_messages{queue=~".+\\\\.dead"}',
       'table_order_relay_image_job_duration_seconds_bucket',
       'table_order_relay_image_jobs_failed_total',

@@ -56,6 +56,7 @@ async function createBus(
     url,
     namespace,
     maxDeliveryAttempts: 5,
+    partitions: 2,
     log: capturedLogger().log,
     reconnectIntervalMs: 50,
     onConnected,
@@ -271,6 +272,25 @@ describe('two relays at once', () => {
     expect(published.every((count) => count > 0)).toBe(true);
     const rows = await outboxOf(scratch.pool, store.id);
     expect(rows.every((r) => r.attempts === 1)).toBe(true);
+  });
+
+  it('publishes one store’s events in the order they were committed', async () => {
+    const { namespace, tap } = await namespaceWithTap();
+    const store = await createStore(scratch.db);
+    for (const _replica of [0, 1]) {
+      const bus = await createBus(namespace);
+      await bus.start();
+      startDrain(bus, { pollIntervalMs: 20, batchSize: 5 });
+    }
+    await expect.poll(listenerPid).toBeTypeOf('number');
+
+    // One commit after the other, while both drains are at work.
+    const ids: number[] = [];
+    for (let commit = 0; commit < 60; commit += 1) {
+      ids.push(...(await insertEvents(scratch.pool, store.id, 2)));
+    }
+    await expect.poll(() => tap.of(store.id).length, { timeout: 10_000 }).toBe(ids.length);
+    expect(tap.of(store.id).map((m) => m.envelope.id)).toEqual(ids);
   });
 });
 

@@ -15,6 +15,7 @@ import { AMQPClient, type AMQPChannel, type AMQPMessage } from '@cloudamqp/amqp-
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { topologyNames } from '../../relay/src/bus.ts';
+import { MAX_PARTITIONS } from '../../relay/src/config.ts';
 import { INTERNAL_IMAGE_PATH_PREFIX } from '../../worker/contracts/image-keys.ts';
 import {
   RELAY_SIGNATURE_HEADER,
@@ -44,13 +45,19 @@ export async function connectBroker(): Promise<{ channel: AMQPChannel; close(): 
   return { channel, close: () => connection.close().catch(() => {}) };
 }
 
-/** Deletes the exchanges and queues of the given namespaces (missing ones are fine). */
+/**
+ * Deletes the exchanges and queues of the given namespaces, whatever their partition count
+ * (missing ones are fine).
+ */
 export async function deleteTopology(namespaces: string[]): Promise<void> {
   const broker = await connectBroker();
   try {
     for (const namespace of namespaces) {
       const names = topologyNames(namespace);
-      await broker.channel.queueDelete(names.hubDelivery);
+      for (let partition = 0; partition < MAX_PARTITIONS; partition += 1) {
+        await broker.channel.queueDelete(names.hubPartition(partition));
+      }
+      await broker.channel.exchangeDelete(names.hubDelivery);
       await broker.channel.queueDelete(names.hubDeliveryDead);
       await broker.channel.queueDelete(names.imageJobs);
       await broker.channel.queueDelete(names.imageJobsDead);
@@ -66,6 +73,19 @@ export async function deleteTopology(namespaces: string[]): Promise<void> {
 export async function readyMessages(channel: AMQPChannel, queue: string): Promise<number> {
   const { messageCount } = await channel.queueDeclare(queue, { passive: true });
   return messageCount;
+}
+
+/** Ready messages in a namespace's delivery partition queues together. */
+export async function readyInPartitions(
+  channel: AMQPChannel,
+  namespace: string,
+  partitions: number,
+): Promise<number> {
+  let ready = 0;
+  for (let partition = 0; partition < partitions; partition += 1) {
+    ready += await readyMessages(channel, topologyNames(namespace).hubPartition(partition));
+  }
+  return ready;
 }
 
 export interface TappedMessage {
@@ -111,6 +131,8 @@ export interface ReceivedPost {
   body: string;
   /** The body byte for byte (stored variants). */
   bytes: Buffer;
+  /** When the stand-in had read it (`Date.now()`). */
+  at: number;
 }
 
 /**
@@ -164,6 +186,7 @@ export async function startWorkerStandIn() {
         path: req.url ?? '',
         body: bytes.toString(),
         bytes,
+        at: Date.now(),
       };
       received.push(post);
       const decided = answer(post, received.length - 1);
@@ -387,6 +410,27 @@ export async function brokerHeartbeats(nameContains: string): Promise<number[]> 
   return (await brokerConnectionsColumn(nameContains, 'timeout')).map(Number);
 }
 
+/**
+ * The consumers of each of a namespace's delivery partition queues, as `rabbitmqctl
+ * list_consumers` shows them: `active` delivers (a single active consumer: at most 1), `waiting`
+ * stand by to take over.
+ */
+export async function partitionConsumers(
+  namespace: string,
+  partitions: number,
+): Promise<{ active: number; waiting: number }[]> {
+  const { stdout } = await run('rabbitmqctl', [
+    ...['list_consumers', 'queue_name', 'active', '-q', '--no-table-headers'],
+  ]);
+  const names = topologyNames(namespace);
+  const consumers = stdout.split('\n').map((line) => line.split('\t'));
+  return Array.from({ length: partitions }, (_, partition) => {
+    const of = consumers.filter(([queue]) => queue === names.hubPartition(partition));
+    const active = of.filter(([, isActive]) => isActive === 'true').length;
+    return { active, waiting: of.length - active };
+  });
+}
+
 /** A relay started as its own process: `node relay/src/index.ts`. */
 export interface SpawnedRelay {
   process: ChildProcess;
@@ -408,6 +452,35 @@ export function spawnRelay(env: Record<string, string>): SpawnedRelay {
     child.once('exit', (code) => resolve(code)),
   );
   return { process: child, output: () => output, exited };
+}
+
+/** The port a spawned relay listens on (`RELAY_HTTP_PORT=0`), from its "relay started" line. */
+export function relayPortOf(relay: SpawnedRelay): Promise<number> {
+  const stdout = relay.process.stdout!;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      // Whole lines only: the last one may still be on its way.
+      const started = relay
+        .output()
+        .split('\n')
+        .slice(0, -1)
+        .find((line) => line.includes('"msg":"relay started"'));
+      if (started === undefined) return;
+      settle();
+      resolve((JSON.parse(started) as { port: number }).port);
+    };
+    const exited = () => {
+      settle();
+      reject(new Error(`the relay exited before it started:\n${relay.output()}`));
+    };
+    const settle = () => {
+      stdout.off('data', check);
+      relay.process.off('exit', exited);
+    };
+    stdout.on('data', check);
+    relay.process.once('exit', exited);
+    check();
+  });
 }
 
 /** A metric's sample as the relay exposes it; `suffix` picks a histogram's `_count` or `_sum`. */
