@@ -14,7 +14,8 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
+            // The local environment (wrangler.toml's top level is production).
+            wrangler: { configPath: './wrangler.toml', environment: 'dev' },
             miniflare: {
               bindings: {
                 DATABASE_URL: inject('databaseUrl'),

@@ -1,5 +1,6 @@
 /**
- * The database schema of Table Order (SPEC §2), read by the Worker, the relay and drizzle-kit.
+ * The database schema of Table Order (its rules: docs/domain.md), read by the Worker, the relay
+ * and drizzle-kit.
  *
  * Every rule the database can carry lives here as a constraint, so that a bug in a domain function
  * cannot write a row the restaurant would call impossible. Tenant safety comes from composite
@@ -34,11 +35,11 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-/** The kitchen states, in the only order an order may move through them (SPEC §2). */
+/** The kitchen states, in the only order an order may move through them. */
 export const ORDER_STATUSES = ['pending', 'preparing', 'cooked', 'delivered'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** The event types of SPEC §4; the outbox accepts no other. */
+/** The event types (docs/events.md); the outbox accepts no other. */
 export const EVENT_TYPES = [
   'order.created',
   'order.status_changed',
@@ -91,14 +92,30 @@ const storeId = () =>
     .notNull()
     .references(() => stores.id, { onDelete: 'cascade' });
 
-/** A restaurant: the tenant. `timezone` (IANA) decides the business day for order numbers. */
-export const stores = pgTable('stores', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  name: text('name').notNull(),
-  timezone: text('timezone').notNull().default('Asia/Seoul'),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+/** How long a store keeps its order history when nobody chose otherwise: a year. */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 365;
+
+/**
+ * A restaurant: the tenant. `timezone` (IANA) decides the business day for order numbers;
+ * `history_retention_days` how long completed orders stay in `order_history` before the
+ * retention job removes them (worker/domain/retention.ts).
+ */
+export const stores = pgTable(
+  'stores',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    timezone: text('timezone').notNull().default('Asia/Seoul'),
+    historyRetentionDays: integer('history_retention_days')
+      .notNull()
+      .default(DEFAULT_HISTORY_RETENTION_DAYS),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('stores_history_retention_days_range', sql`${t.historyRetentionDays} between 1 and 3650`),
+  ],
+);
 
 /**
  * Admin accounts. A store admin belongs to exactly one store and logs in with
@@ -346,9 +363,10 @@ export const orderItems = pgTable(
 );
 
 /**
- * Orders of completed sessions, kept a year. History outlives its table: `table_id` becomes null
- * when the table is deleted and `table_number` keeps what the guest saw; `table_session_id` and
- * `original_order_id` are plain snapshots (the rows they named are gone by design).
+ * Orders of completed sessions, kept for the store's `history_retention_days`. History outlives
+ * its table: `table_id` becomes null when the table is deleted and `table_number` keeps what the
+ * guest saw; `table_session_id` and `original_order_id` are plain snapshots (the rows they named
+ * are gone by design).
  */
 export const orderHistory = pgTable(
   'order_history',
@@ -394,11 +412,12 @@ export const orderHistoryItems = pgTable(
 );
 
 /**
- * Events written in the transaction that caused them (SPEC §4). `id` is the event id: an identity
- * column, so ids increase in insertion order — but transactions commit out of order, so a reader
- * must not treat "max id seen" as "everything before it is published". The relay drains
- * unpublished rows with `for update skip locked`; an insert notifies `OUTBOX_NOTIFY_CHANNEL`.
- * Table and session ids are plain values: events outlive the rows they describe.
+ * Events written in the transaction that caused them (docs/events.md). `id` is the event id: an
+ * identity column, so ids increase in insertion order — but transactions commit out of order, so
+ * a reader must not treat "max id seen" as "everything before it is published". The relays drain
+ * unpublished rows in id order, one batch at a time; an insert notifies `OUTBOX_NOTIFY_CHANNEL`.
+ * Table and session ids are plain values: events outlive the rows they describe. Published rows
+ * are removed a week after publication (worker/domain/retention.ts); unpublished ones never.
  */
 export const outbox = pgTable(
   'outbox',
@@ -419,6 +438,10 @@ export const outbox = pgTable(
     index('outbox_unpublished_idx')
       .on(t.id)
       .where(sql`${t.publishedAt} is null`),
+    // The retention job finds published rows past their keep by this, not by a scan.
+    index('outbox_published_at_idx')
+      .on(t.publishedAt)
+      .where(sql`${t.publishedAt} is not null`),
   ],
 );
 

@@ -3,7 +3,8 @@
  * to run on every start (`npm run dev` does) and never overwrites what someone changed.
  *
  * The super admin comes from SUPERADMIN_USERNAME / SUPERADMIN_PASSWORD (defaults below, for local
- * use only). The demo store has a fixed id so that the printed credentials stay valid.
+ * use only). The demo store has a fixed id so that the printed credentials stay valid;
+ * `SEED_DEMO_STORE=off` leaves it out (a production database gets only its first super admin).
  */
 import { and, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -46,7 +47,8 @@ const DEMO_MENU: Array<{
 
 export type SeedResult = {
   superAdmin: { username: string; password: string; created: boolean };
-  demoStore: { id: string; created: boolean };
+  /** null when the demo store was turned off. */
+  demoStore: { id: string; created: boolean } | null;
 };
 
 /** Creates whatever of the seed data is missing, in one transaction. */
@@ -80,6 +82,9 @@ export async function seed(
         });
       }
 
+      const created = { ...superAdmin, created: existingSuper.length === 0 };
+      if (env.SEED_DEMO_STORE === 'off') return { superAdmin: created, demoStore: null };
+
       const inserted = await tx
         .insert(schema.stores)
         .values({ id: DEMO_STORE_ID, name: '데모 식당', timezone: 'Asia/Seoul' })
@@ -88,7 +93,7 @@ export async function seed(
       if (inserted.length > 0) await seedDemoStore(tx);
 
       return {
-        superAdmin: { ...superAdmin, created: existingSuper.length === 0 },
+        superAdmin: created,
         demoStore: { id: DEMO_STORE_ID, created: inserted.length > 0 },
       };
     });
@@ -134,9 +139,12 @@ async function seedDemoStore(tx: Tx): Promise<void> {
 
 /** What a newcomer needs to log in to the demo. */
 export function describeSeed(result: SeedResult): string {
-  return [
+  const superAdmin =
     `super admin      ${result.superAdmin.username} / ${result.superAdmin.password}` +
-      (result.superAdmin.created ? '' : ' (already existed; password as it was set)'),
+    (result.superAdmin.created ? '' : ' (already existed; password as it was set)');
+  if (result.demoStore === null) return `${superAdmin}\n(no demo store: SEED_DEMO_STORE=off)`;
+  return [
+    superAdmin,
     `demo store       ${result.demoStore.id} (데모 식당)`,
     `store admin      ${DEMO_ADMIN.username} / ${DEMO_ADMIN.password}`,
     `tables 1-${DEMO_TABLE_COUNT}       password ${DEMO_TABLE_PASSWORD}`,

@@ -1,7 +1,7 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /**
- * The one exception type of the API: thrown anywhere, turned into the SPEC §3 error envelope by
+ * The one exception type of the API: thrown anywhere, turned into the one error envelope by
  * `handleError` (errors.ts). `message` is Korean and shown to the user; `code` is for programs.
  */
 export class ApiError extends Error {

@@ -1,38 +1,18 @@
 /**
- * The SPEC §3 error envelope: how an ApiError (api-error.ts), a Hono HTTP error or anything
+ * The error envelope: how an ApiError (api-error.ts), a Hono HTTP error or anything
  * unexpected becomes the answer, and what is logged.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { loggableQueryError } from '../db/query-errors.ts';
 import { ApiError } from './api-error.ts';
+import { ERROR_FOR_STATUS, errorEnvelope } from './contracts/error-envelope.ts';
 import type { AppEnv } from './env.ts';
 
-/** Codes for the statuses that Hono itself may raise (body limit, method, timeout …). */
-const codeForStatus: Partial<Record<number, [string, string]>> = {
-  400: ['VALIDATION_ERROR', '요청 형식이 올바르지 않습니다.'],
-  401: ['TOKEN_MISSING', '인증이 필요합니다.'],
-  403: ['FORBIDDEN', '권한이 없습니다.'],
-  404: ['NOT_FOUND', '요청한 리소스를 찾을 수 없습니다.'],
-  405: ['METHOD_NOT_ALLOWED', '허용되지 않은 메서드입니다.'],
-  413: ['PAYLOAD_TOO_LARGE', '요청 본문이 너무 큽니다.'],
-  415: ['UNSUPPORTED_MEDIA_TYPE', '지원하지 않는 형식입니다.'],
-  429: ['RATE_LIMITED', '요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.'],
-  503: ['SERVICE_UNAVAILABLE', '일시적으로 서비스를 이용할 수 없습니다.'],
-  504: ['TIMEOUT', '요청 처리 시간이 초과되었습니다.'],
-};
-
-/** Writes the SPEC §3 error envelope. */
+/** Writes the error envelope. */
 export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
   return c.json(
-    {
-      error: {
-        code: error.code,
-        message: error.message,
-        details: error.details,
-        request_id: c.get('requestId') ?? null,
-      },
-    },
+    errorEnvelope(error.code, error.message, error.details, c.get('requestId') ?? null),
     error.status,
     error.headers,
   );
@@ -45,15 +25,14 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
     if (known.status >= 500) logError(c, err);
     return errorResponse(c, known);
   }
+  // Statuses that Hono itself may raise (body limit, method, timeout …).
   if (err instanceof HTTPException && err.status < 500) {
-    const [code, message] = codeForStatus[err.status] ?? ['BAD_REQUEST', '잘못된 요청입니다.'];
+    const [code, message] = ERROR_FOR_STATUS[err.status] ?? ['BAD_REQUEST', '잘못된 요청입니다.'];
     return errorResponse(c, new ApiError(err.status, code, message));
   }
   logError(c, err);
-  return errorResponse(
-    c,
-    new ApiError(500, 'INTERNAL_ERROR', '서버 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.'),
-  );
+  const [code, message] = ERROR_FOR_STATUS[500]!;
+  return errorResponse(c, new ApiError(500, code, message));
 }
 
 /**

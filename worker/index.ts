@@ -22,6 +22,7 @@ import { internalImages } from './routes/internal-images.ts';
 import { menuImages } from './routes/menu-images.ts';
 import { streams } from './routes/streams.ts';
 import { superadmin } from './routes/superadmin.ts';
+import { scheduled } from './scheduled.ts';
 
 /**
  * The Table Order API. Middleware order matters — each wraps everything after it, so its headers
@@ -82,5 +83,6 @@ app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 app.notFound(handleNotFound);
 app.onError(handleError);
 
-export default app;
+/** HTTP requests go to the app; the Cron Trigger runs the retention job (scheduled.ts). */
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;
 export { StoreHub } from './hub/store-hub.ts';

@@ -25,7 +25,7 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   });
 }
 
-/** The SPEC §3 error envelope, for documenting error responses. */
+/** The error envelope every error answers (docs/api.md), for documenting error responses. */
 export const ErrorBody = z
   .object({
     error: z.object({

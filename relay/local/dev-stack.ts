@@ -5,7 +5,7 @@
  * 2. creates and migrates the database, seeds the demo data (idempotent);
  * 3. starts the dev bridges (PostgreSQL WebSocket proxy, Upstash-REST Redis bridge, which keeps
  *    this stack's keys under the database's name);
- * 4. starts the relay and `wrangler dev`;
+ * 4. starts the relay and `wrangler dev --env dev`;
  * and stops everything on Ctrl-C / SIGTERM, or when one part dies.
  *
  * Ports and paths come from the environment (defaults in `stackConfig`), so the end-to-end tests
@@ -138,6 +138,8 @@ start(
   [
     'node_modules/wrangler/bin/wrangler.js',
     'dev',
+    // wrangler.toml's top level is production; `dev` is the local environment.
+    ...['--env', 'dev'],
     ...['--ip', '127.0.0.1', '--port', String(config.workerPort)],
     ...['--inspector-port', String(config.inspectorPort), '--persist-to', config.persistTo],
     ...['--env-file', config.devVarsPath, '--show-interactive-dev-session=false'],

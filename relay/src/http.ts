@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ERROR_FOR_STATUS, errorEnvelope } from '../../worker/contracts/error-envelope.ts';
 
 /** The outcome of each readiness check: `ok`, or why not. */
 export type ReadinessChecks = Record<string, 'ok' | string>;
@@ -12,13 +15,43 @@ export interface HttpEndpoints {
   registry: Registry;
   /** `GET /readyz`: every check must be `ok`. */
   readiness: () => Promise<ReadinessChecks>;
+  /** Where an endpoint that failed (500) says why. */
+  log: Logger;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
+/** Each path the relay answers, all with GET. */
+const PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The request's id: the caller's `X-Request-Id` when it is one the Worker would also take (word
+ * characters, `-` and `=`, at most 255), otherwise a new uuid.
+ */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && given.length <= 255 && /^[\w\-=]+$/.test(given)
+    ? given
+    : randomUUID();
+}
+
+/** Answers an error in the envelope the Worker uses, with the standard code of its status. */
+function sendError(
+  res: ServerResponse,
+  requestId: string,
+  status: number,
+  headers: Record<string, string> = {},
+): void {
+  const [code, message] = ERROR_FOR_STATUS[status]!;
+  res
+    .writeHead(status, { ...JSON_TYPE, ...headers })
+    .end(JSON.stringify(errorEnvelope(code, message, {}, requestId)));
+}
+
 /**
  * The relay's own HTTP endpoints (loopback by default): `/healthz` (the process answers),
  * `/readyz` (200, or 503 with `{checks}` naming what is down) and `/metrics` (Prometheus text).
+ * Every answer carries `X-Request-Id`; every error is the Worker's error envelope.
  */
 export async function startHttp(
   host: string,
@@ -26,24 +59,34 @@ export async function startHttp(
   endpoints: HttpEndpoints,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    const route = `${req.method} ${req.url}`;
-    if (route === 'GET /healthz') {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const path = new URL(req.url ?? '/', 'http://relay').pathname;
+    const failed = (error: unknown) => {
+      endpoints.log.error({ err: error, path, request_id: requestId }, 'http request failed');
+      sendError(res, requestId, 500);
+    };
+    if (!PATHS.has(path)) {
+      sendError(res, requestId, 404);
+    } else if (req.method !== 'GET') {
+      sendError(res, requestId, 405, { allow: 'GET' });
+    } else if (path === '/healthz') {
       res.writeHead(200, JSON_TYPE).end('{"status":"ok"}');
-    } else if (route === 'GET /readyz') {
-      void endpoints.readiness().then((checks) => {
+    } else if (path === '/readyz') {
+      endpoints.readiness().then((checks) => {
         const ready = Object.values(checks).every((check) => check === 'ok');
         res
           .writeHead(ready ? 200 : 503, JSON_TYPE)
           .end(JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }));
-      });
-    } else if (route === 'GET /metrics') {
-      const { registry } = endpoints;
-      void registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        () => res.writeHead(500, JSON_TYPE).end('{"error":"metrics unavailable"}'),
-      );
+      }, failed);
     } else {
-      res.writeHead(404, JSON_TYPE).end('{"error":"not found"}');
+      const { registry } = endpoints;
+      registry
+        .metrics()
+        .then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          failed,
+        );
     }
   });
   await new Promise<void>((resolve, reject) => {

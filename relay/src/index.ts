@@ -41,9 +41,10 @@ const bus = new Bus({
   heartbeatSeconds: config.AMQP_HEARTBEAT_SECONDS,
   namespace: config.RELAY_NAMESPACE,
   maxDeliveryAttempts: config.DELIVERY_MAX_ATTEMPTS,
+  partitions: config.RELAY_PARTITIONS,
   connectionName: `table-order-relay ${config.RELAY_NAMESPACE} ${hostname()}:${process.pid}`,
   log,
-  onConnected: () => drain.retryNow(),
+  onConnected: () => drain?.retryNow(),
 });
 const metrics = relayMetrics({
   brokerConnected: () => bus.connected,
@@ -51,17 +52,22 @@ const metrics = relayMetrics({
     const { rows } = await pool.query<{ backlog: number; age: number | null }>(OUTBOX_BACKLOG);
     return { backlog: rows[0]!.backlog, oldestAgeSeconds: Math.max(0, rows[0]!.age ?? 0) };
   },
+  partitions: () => bus.hubPartitionStats(),
 });
-const drain = new OutboxDrain({
-  pool,
-  databaseUrl: config.DATABASE_URL,
-  publisher: bus,
-  log,
-  pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-  batchSize: config.OUTBOX_BATCH_SIZE,
-  retryBaseMs: config.OUTBOX_RETRY_BASE_MS,
-  metrics,
-});
+// Off while the partition count changes: this relay then only delivers.
+const drain =
+  config.OUTBOX_DRAIN === 'off'
+    ? undefined
+    : new OutboxDrain({
+        pool,
+        databaseUrl: config.DATABASE_URL,
+        publisher: bus,
+        log,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        batchSize: config.OUTBOX_BATCH_SIZE,
+        retryBaseMs: config.OUTBOX_RETRY_BASE_MS,
+        metrics,
+      });
 const delivery = new HubDelivery({
   bus,
   workerUrl: config.WORKER_URL,
@@ -95,6 +101,7 @@ const { server, port } = await startHttp(config.RELAY_HTTP_HOST, config.RELAY_HT
     workerUrl: config.WORKER_URL,
     timeoutMs: config.READINESS_TIMEOUT_MS,
   }),
+  log,
 });
 
 let stopping = false;
@@ -106,10 +113,16 @@ void bus.start().then((connected) => {
 });
 // Draining before the first connection attempt would only record "not connected" on every row.
 void bus.firstAttempt.then(() => {
-  if (!stopping) drain.start();
+  if (!stopping) drain?.start();
 });
 log.info(
-  { host: config.RELAY_HTTP_HOST, port, namespace: config.RELAY_NAMESPACE },
+  {
+    host: config.RELAY_HTTP_HOST,
+    port,
+    namespace: config.RELAY_NAMESPACE,
+    partitions: config.RELAY_PARTITIONS,
+    outboxDrain: config.OUTBOX_DRAIN,
+  },
   'relay started',
 );
 
@@ -119,7 +132,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'relay stopping');
   let exitCode = 0;
   try {
-    const draining = drain.stop();
+    const draining = drain?.stop() ?? Promise.resolve();
     const inFlight = [
       draining,
       delivering ? delivery.stop(SHUTDOWN_GRACE_MS) : undefined,

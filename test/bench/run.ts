@@ -6,7 +6,7 @@
  * - as the baseline: the same domain function — the same SQL — from Node over a pooled `pg`
  *   connection (drizzle's node-postgres driver), i.e. what the database itself costs.
  * Then order → SSE delivery with 100 streams, and a load run ramping tablets until order-create
- * p95 passes 1 s. Prints a table with ratios to the baseline and the targets of the issue, writes
+ * p95 passes 1 s. Prints a table with ratios to the baseline and the targets, writes
  * test/bench/results/<date>.json and <date>.png (latency distributions).
  *
  * Environment: BENCH_SAMPLES (sequential requests per use case and side, default 300),

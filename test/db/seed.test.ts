@@ -14,6 +14,22 @@ afterAll(() => scratch.drop());
 const env = { SUPERADMIN_USERNAME: 'owner', SUPERADMIN_PASSWORD: 'owner-secret-1' };
 
 describe('seeding the database', () => {
+  it('creates only the super admin when the demo store is turned off (a production database)', async () => {
+    const empty = await createScratchDatabase();
+    try {
+      const result = await seed(empty.url, { ...env, SEED_DEMO_STORE: 'off' });
+      expect(result).toMatchObject({ superAdmin: { username: 'owner', created: true } });
+      expect(result.demoStore).toBeNull();
+      expect(await empty.db.select().from(schema.stores)).toEqual([]);
+      const admins = await empty.db.select().from(schema.admins);
+      expect(admins.map((admin) => [admin.role, admin.username])).toEqual([
+        ['super_admin', 'owner'],
+      ]);
+    } finally {
+      await empty.drop();
+    }
+  });
+
   it('creates the super admin from the environment and a complete demo store', async () => {
     const result = await seed(scratch.url, env);
     expect(result).toMatchObject({
@@ -64,7 +80,7 @@ describe('seeding the database', () => {
     const result = await seed(scratch.url, env);
 
     expect(result.superAdmin.created).toBe(false);
-    expect(result.demoStore.created).toBe(false);
+    expect(result.demoStore?.created).toBe(false);
     expect(await count()).toEqual(before);
     const [owner] = await scratch.db
       .select()

@@ -214,7 +214,7 @@ describe('relay/Dockerfile, the relay image', () => {
     const ignored = (await readFile(join(repoRoot, '.dockerignore'), 'utf8'))
       .split('\n')
       .map((line) => line.trim());
-    for (const entry of ['.dev.vars', '.env', '.git', '.wrangler']) {
+    for (const entry of ['.dev.vars', '.prod.vars', '.env', '.git', '.wrangler']) {
       expect(ignored, `.dockerignore lets ${entry} into the build context`).toContain(entry);
     }
     expect(ignored.some((line) => /^(\*\*\/)?node_modules\/?$/.test(line))).toBe(true);

@@ -100,12 +100,12 @@ describe('deploy job', () => {
     expect(deploy.if).toContain("github.ref == 'refs/heads/main'");
   });
 
-  it('migrates the production database before deploying the Worker', () => {
+  it('migrates the production database (direct URL) before deploying the top level', () => {
     const steps = job('deploy').steps;
     const migrate = steps.findIndex((step) => step.run === 'npm run db:migrate');
-    const deploy = steps.findIndex((step) => step.run === 'npx wrangler deploy --env production');
+    const deploy = steps.findIndex((step) => step.run === 'npx wrangler deploy --env=');
     expect(migrate).toBeGreaterThan(steps.findIndex((step) => step.run === 'npm ci'));
-    expect(steps[migrate]?.env?.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}');
+    expect(steps[migrate]?.env?.DATABASE_URL).toBe('${{ secrets.DATABASE_DIRECT_URL }}');
     expect(deploy).toBeGreaterThan(migrate);
     expect(job('deploy').env).toMatchObject({
       CLOUDFLARE_API_TOKEN: '${{ secrets.CLOUDFLARE_API_TOKEN }}',
@@ -113,21 +113,28 @@ describe('deploy job', () => {
     });
   });
 
-  it("puts every Worker secret from GitHub's secrets through stdin, never on a command line", () => {
+  it("puts every Worker secret from GitHub's secrets in one call, through stdin, never on a command line", () => {
     const secrets = [
+      'DATABASE_URL',
+      'UPSTASH_REDIS_REST_URL',
+      'UPSTASH_REDIS_REST_TOKEN',
       'JWT_PRIVATE_KEY',
       'JWT_KEY_ID',
-      'UPSTASH_REDIS_REST_TOKEN',
       'RELAY_HMAC_SECRET',
-      'DATABASE_URL',
     ];
-    const step = job('deploy').steps.find((candidate) => candidate.run?.includes('secret put'));
+    const steps = job('deploy').steps;
+    const put = steps.findIndex((candidate) => candidate.run?.includes('wrangler secret'));
+    const step = steps[put];
+    expect(step?.run?.trim()).toMatch(/\| npx wrangler secret bulk --env=$/);
+    expect(step?.run).not.toContain('${{');
+    expect(Object.keys(step?.env ?? {}).sort()).toEqual([...secrets].sort());
     for (const name of secrets) {
-      expect(step?.run).toContain(
-        `echo "$${name}" | npx wrangler secret put ${name} --env production`,
-      );
+      expect(step?.run).toContain(name);
       expect(step?.env?.[name]).toBe(`\${{ secrets.${name} }}`);
     }
+    expect(put).toBeLessThan(
+      steps.findIndex((candidate) => candidate.name === 'Deploy the Worker'),
+    );
   });
 });
 
@@ -146,6 +153,13 @@ describe('.ci/run', () => {
       expect(at, String(install)).toBeGreaterThan(test);
       expect(at, String(install)).toBeLessThan(checks);
     }
+  });
+
+  it('checks the production bundle size after npm test, as the test job does', async () => {
+    const script = await readFile(join(repoRoot, '.ci/run'), 'utf8');
+    expect(script.search(/^npm run check:bundle$/m)).toBeGreaterThan(script.search(/^npm test$/m));
+    const steps = runs('test');
+    expect(steps.indexOf('npm run check:bundle')).toBeGreaterThan(steps.indexOf('npm test'));
   });
 
   it('installs Chromium and runs the browser tests after npm test', async () => {

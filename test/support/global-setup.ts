@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureDatabase, migrate } from '../../db/migrate.ts';
 import { redisKeyPrefixOf, startBridges } from '../../relay/local/bridges.ts';
 import { generateSigningKey } from '../../relay/local/dev-keys.ts';
+import { createScratchDatabase } from './db-fixtures.ts';
 import { testServices } from './services.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -21,6 +22,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redisRestToken: services.redisRestToken,
     redisKeyPrefix: redisKeyPrefixOf(services.databaseUrl),
   });
+  // The retention job acts on every row of its database, so its tests get a database of their
+  // own: in the shared one they would remove (and count) rows other test files rely on.
+  const retention = await createScratchDatabase();
   const signingKey = await generateSigningKey();
   project.provide('databaseUrl', services.databaseUrl);
   project.provide('jwtPrivateKey', signingKey.privateJwk);
@@ -29,7 +33,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('neonWsProxy', bridges.neonWsProxy);
   project.provide('redisRestUrl', bridges.redisRestUrl);
   project.provide('redisRestToken', services.redisRestToken);
-  return () => bridges.close();
+  project.provide('retentionDatabaseUrl', retention.url);
+  return async () => {
+    await bridges.close();
+    await retention.drop();
+  };
 }
 
 declare module 'vitest' {
@@ -41,5 +49,7 @@ declare module 'vitest' {
     jwtPrivateKey: string;
     jwtKeyId: string;
     relayHmacSecret: string;
+    /** A migrated database that only the retention job's tests use. */
+    retentionDatabaseUrl: string;
   }
 }

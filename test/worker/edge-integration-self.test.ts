@@ -54,7 +54,7 @@ function corsHeadersOf(response: Response): string[] {
   return [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
 }
 
-/** Asserts the SPEC §3 error envelope with `code`, and nothing else in the body. */
+/** Asserts the error envelope with `code`, and nothing else in the body. */
 function expectEnvelope(text: string, code: string) {
   const body = JSON.parse(text);
   expect(body).toEqual({
@@ -119,7 +119,7 @@ describe('rate limit per user', () => {
     expect(other.response.headers.get('x-ratelimit-remaining')).toBe('4');
   });
 
-  it('is 100 a minute when not configured (SPEC §5), and its headers come with error answers too', async () => {
+  it('is 100 a minute when not configured (the production figure), and its headers come with error answers too', async () => {
     const store = await newStore();
     const { response, text } = await call('DELETE', `/api/admin/tables/${crypto.randomUUID()}`, {
       token: store.admin.token,

@@ -24,27 +24,63 @@ describe('liveness', () => {
   });
 });
 
+type Readiness = {
+  status: string;
+  failed: string[];
+  checks: Record<string, { ok: boolean; latency_ms: number; error?: string }>;
+};
+
+/** Every dependency the Worker has, as /readyz names them. */
+const DEPENDENCIES = ['database', 'redis', 'r2', 'store_hub'];
+
 describe('readiness', () => {
-  it('is ready when the database and Redis both answer', async () => {
+  it('is ready when the database, Redis, R2 and the store hub all answer, each timed', async () => {
     const response = await exports.default.fetch('http://table-order.test/readyz');
-    const body = await response.json<{ status: string; checks: Record<string, { ok: boolean }> }>();
+    const body = await response.json<Readiness>();
     expect(response.status, JSON.stringify(body)).toBe(200);
-    expect(body.checks.database?.ok).toBe(true);
-    expect(body.checks.redis?.ok).toBe(true);
+    expect(body.status).toBe('ok');
+    expect(body.failed).toEqual([]);
+    expect(Object.keys(body.checks).sort()).toEqual([...DEPENDENCIES].sort());
+    for (const name of DEPENDENCIES) {
+      expect(body.checks[name], name).toEqual({ ok: true, latency_ms: expect.any(Number) });
+    }
+  });
+
+  // R2 and Durable Objects are Miniflare's own here and cannot be made to fail; a deployment
+  // that lacks the binding is the failure these can show for real.
+  it.each([
+    ['r2', { IMAGES: undefined }],
+    ['store_hub', { STORE_HUB: undefined }],
+  ])('is not ready (503, naming %s) when that binding is missing', async (name, overrides) => {
+    const response = await fetchWith('/readyz', overrides as unknown as Partial<Env>);
+    const body = await response.json<Readiness>();
+    expect(response.status, JSON.stringify(body)).toBe(503);
+    expect(body.status).toBe('unavailable');
+    expect(body.failed).toEqual([name]);
+    expect(body.checks[name]).toEqual({
+      ok: false,
+      latency_ms: expect.any(Number),
+      error: expect.any(String),
+    });
+    for (const other of DEPENDENCIES.filter((dependency) => dependency !== name)) {
+      expect(body.checks[other]?.ok, other).toBe(true);
+    }
   });
 
   it('is not ready (503, naming the failed check) when Redis cannot be reached', async () => {
     const response = await fetchWith('/readyz', { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1' });
-    const body = await response.json<{ status: string; checks: Record<string, { ok: boolean }> }>();
+    const body = await response.json<Readiness>();
     expect(response.status).toBe(503);
+    expect(body.failed).toEqual(['redis']);
     expect(body.checks.redis?.ok).toBe(false);
     expect(body.checks.database?.ok).toBe(true);
   });
 
   it('is not ready when the database cannot be reached', async () => {
     const response = await fetchWith('/readyz', { NEON_WS_PROXY: '127.0.0.1:1/v1' });
-    const body = await response.json<{ status: string; checks: Record<string, { ok: boolean }> }>();
+    const body = await response.json<Readiness>();
     expect(response.status).toBe(503);
+    expect(body.failed).toEqual(['database']);
     expect(body.checks.database?.ok).toBe(false);
     expect(body.checks.redis?.ok).toBe(true);
   });

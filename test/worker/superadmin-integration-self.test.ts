@@ -61,8 +61,27 @@ describe('opening a store', () => {
     const name = unique('한우집');
     const res = await asRoot('POST', '/api/superadmin/stores', { name: `  ${name} ` });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body).toEqual({ id: expect.any(String), name, timezone: 'Asia/Seoul' });
-    expect(await storeRow(res.body.id)).toMatchObject({ name, timezone: 'Asia/Seoul' });
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      name,
+      timezone: 'Asia/Seoul',
+      history_retention_days: 365,
+    });
+    expect(await storeRow(res.body.id)).toMatchObject({
+      name,
+      timezone: 'Asia/Seoul',
+      historyRetentionDays: 365,
+    });
+  });
+
+  it('keeps order history as long as the store is told to', async () => {
+    const res = await asRoot('POST', '/api/superadmin/stores', {
+      name: unique('분식'),
+      history_retention_days: 30,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.history_retention_days).toBe(30);
+    expect((await storeRow(res.body.id))?.historyRetentionDays).toBe(30);
   });
 
   it("keeps the store's own time zone, spelled the IANA way", async () => {
@@ -90,6 +109,10 @@ describe('opening a store', () => {
     ['a name of 101 characters', { name: 'a'.repeat(101) }],
     ['a name with a NUL character', { name: 'a\u0000b' }],
     ['a name that is a number', { name: 42 }],
+    ['a history kept no day', { name: 'x', history_retention_days: 0 }],
+    ['a history kept over ten years', { name: 'x', history_retention_days: 3651 }],
+    ['a history kept part of a day', { name: 'x', history_retention_days: 1.5 }],
+    ['a history retention as text', { name: 'x', history_retention_days: '30' }],
   ])('refuses %s with 400', async (_, body) => {
     expectError(await asRoot('POST', '/api/superadmin/stores', body), 400, 'VALIDATION_ERROR');
   });
@@ -124,6 +147,7 @@ describe('listing stores', () => {
       id: earlier.body.id,
       name: `${prefix}-a`,
       timezone: 'Asia/Tokyo',
+      history_retention_days: 365,
     });
   });
 });

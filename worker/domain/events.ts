@@ -1,7 +1,7 @@
 import { outbox, type EventType } from '../../db/schema.ts';
 import type { Transaction } from '../domain/database.ts';
 
-/** One domain event, as the use case that caused it describes it (SPEC §4). */
+/** One domain event, as the use case that caused it describes it (catalogue: docs/events.md). */
 export type DomainEvent = {
   type: EventType;
   storeId: string;

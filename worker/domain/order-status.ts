@@ -5,7 +5,7 @@ import type { Database, Transaction } from '../domain/database.ts';
 import { recordEvent } from './events.ts';
 import { loadOrders, type OrderView } from './order-view.ts';
 
-/** The one state each kitchen state may move to (SPEC §2); a delivered order goes nowhere. */
+/** The one state each kitchen state may move to; a delivered order goes nowhere. */
 const NEXT_STATUS: Record<OrderStatus, OrderStatus | null> = {
   pending: 'preparing',
   preparing: 'cooked',

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { asc, sql } from 'drizzle-orm';
-import { stores } from '../../db/schema.ts';
+import { DEFAULT_HISTORY_RETENTION_DAYS, stores } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
 
@@ -10,11 +10,23 @@ export const StoreSchema = z
     id: z.uuid(),
     name: z.string(),
     timezone: z.string().openapi({ example: 'Asia/Seoul', description: 'IANA time zone' }),
+    history_retention_days: z.int().openapi({
+      example: DEFAULT_HISTORY_RETENTION_DAYS,
+      description: 'days a completed order stays in the history before it is removed',
+    }),
   })
   .openapi('Store');
 export type StoreView = z.infer<typeof StoreSchema>;
 
-/** Where a store is when nobody says otherwise (SPEC §2). */
+/** A store's columns as {@link StoreSchema} names them. */
+const storeView = {
+  id: stores.id,
+  name: stores.name,
+  timezone: stores.timezone,
+  history_retention_days: stores.historyRetentionDays,
+};
+
+/** Where a store is when nobody says otherwise. */
 export const DEFAULT_TIMEZONE = 'Asia/Seoul';
 
 /**
@@ -41,7 +53,7 @@ const SQLSTATE_INVALID_PARAMETER = '22023';
  */
 export async function openStore(
   db: Database,
-  input: { name: string; timezone: string },
+  input: { name: string; timezone: string; history_retention_days: number },
 ): Promise<StoreView> {
   try {
     await db.execute(sql`select now() at time zone ${input.timezone}`);
@@ -53,15 +65,19 @@ export async function openStore(
   }
   const [store] = await db
     .insert(stores)
-    .values({ name: input.name, timezone: input.timezone })
-    .returning({ id: stores.id, name: stores.name, timezone: stores.timezone });
+    .values({
+      name: input.name,
+      timezone: input.timezone,
+      historyRetentionDays: input.history_retention_days,
+    })
+    .returning(storeView);
   return store!;
 }
 
 /** Every store, by name (then oldest first among equal names): the operator looks them up by name. */
 export async function listStores(db: Database): Promise<StoreView[]> {
   return db
-    .select({ id: stores.id, name: stores.name, timezone: stores.timezone })
+    .select(storeView)
     .from(stores)
     .orderBy(asc(stores.name), asc(stores.createdAt), asc(stores.id));
 }

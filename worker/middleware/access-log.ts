@@ -5,7 +5,7 @@ import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../env.ts';
 import { routeClass } from './timeouts.ts';
 
-/** A missing or malformed `LOG_SLOW_*_MS` means the SPEC §5 budget. */
+/** A missing or malformed `LOG_SLOW_*_MS` means the default budget (1 s; 3 s complex). */
 const Budget = (fallback: number) => z.coerce.number().int().positive().catch(fallback);
 const SlowSimple = Budget(1_000);
 const SlowComplex = Budget(3_000);
@@ -13,7 +13,7 @@ const SlowComplex = Budget(3_000);
 /**
  * One JSON line per request, written when the response is returned (for an event stream: when it
  * opens): request id, method, the matched route pattern, status, duration, and the caller's store
- * and role once authenticated. Never headers, tokens or bodies. A request slower than its SPEC §5
+ * and role once authenticated. Never headers, tokens or bodies. A request slower than its latency
  * budget (1 s; 3 s for orders and 이용 완료, `LOG_SLOW_SIMPLE_MS`/`LOG_SLOW_COMPLEX_MS`) is a WARN.
  * Unexpected failures are logged apart, as ERROR, by `handleError`.
  */

@@ -5,12 +5,12 @@ import type { Principal } from '../auth/tokens.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
 
-/** SPEC §5: requests per authenticated user per minute, unless `RATE_LIMIT_PER_MINUTE` says otherwise. */
+/** Requests per authenticated user per minute, unless `RATE_LIMIT_PER_MINUTE` says otherwise. */
 const DEFAULT_PER_MINUTE = 100;
 const WINDOW = '60 s';
 const KEY_PREFIX = 'ratelimit:api';
 
-/** A missing or malformed `RATE_LIMIT_PER_MINUTE` means the SPEC's 100. */
+/** A missing or malformed `RATE_LIMIT_PER_MINUTE` means the production figure, 100. */
 const PerMinute = z.coerce.number().int().positive().catch(DEFAULT_PER_MINUTE);
 
 /**

@@ -11,7 +11,7 @@ const ComplexBudget = Budget(10_000);
 /** How long a request may take before it is answered 504: `simple`, `complex`, or unbounded. */
 export type RouteClass = 'simple' | 'complex' | 'unbounded';
 
-/** The routes whose work is a large transaction (SPEC §5: order and 이용 완료, ≤ 3 s at p95). */
+/** The routes whose work is a large transaction (an order, 이용 완료: a 3 s budget at p95). */
 const COMPLEX: ReadonlyArray<readonly [method: string, path: RegExp]> = [
   ['POST', /^\/api\/customer\/orders$/],
   ['POST', /^\/api\/admin\/tables\/[^/]+\/complete-session$/],
@@ -30,7 +30,7 @@ export function routeClass(method: string, path: string): RouteClass {
 }
 
 /**
- * A hard time limit per request (SPEC: 5 s simple, 10 s complex; `TIMEOUT_SIMPLE_MS`,
+ * A hard time limit per request (5 s simple, 10 s complex by default; `TIMEOUT_SIMPLE_MS`,
  * `TIMEOUT_COMPLEX_MS`): past it the client gets 504 TIMEOUT and a WARN is logged.
  *
  * The work is not cancelled: the handler may be waiting on a lock or a query, and abandoning a

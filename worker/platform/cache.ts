@@ -1,6 +1,6 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 
-/** How long a cached answer lives when nothing invalidates it first (SPEC §5: 5 min). */
+/** How long a cached answer lives when nothing invalidates it first: 5 minutes. */
 export const CACHE_TTL_SECONDS = 300;
 
 /**
@@ -16,7 +16,7 @@ const INVALIDATED_SECONDS = 15;
 const VERSION_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * Every cache key of the API, `{service}:{entity}:{id}` (SPEC §5), and nowhere else. Each key
+ * Every cache key of the API, shaped `{service}:{entity}:{id}`, and nowhere else. Each key
  * names the store (or an id that only one store's token carries), so one tenant never reads
  * another's answer.
  */

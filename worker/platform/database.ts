@@ -2,7 +2,7 @@ import { Pool, neonConfig, type PoolClient } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import { ApiError } from '../api-error.ts';
 
-/** Connection attempts per query (SPEC §5: 3 tries, exponential backoff). */
+/** Connection attempts per query: 3 tries, with exponential backoff between them. */
 const CONNECT_TRIES = 3;
 const CONNECT_BACKOFF_MS = 100;
 

@@ -2,8 +2,8 @@ import bcrypt from 'bcryptjs';
 
 /**
  * bcrypt work factor. The seed system used 12; bcryptjs (pure JS, runs in workerd) at cost 12
- * burns a few hundred ms of CPU per login on the Worker — the measured choice lives in the
- * README ("Passwords").
+ * burns a few hundred ms of CPU per login on the Worker — the measured choice lives in
+ * docs/operations.md.
  */
 export const BCRYPT_COST = 10;
 

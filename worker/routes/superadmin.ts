@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../db/schema.ts';
 import {
   createStoreAdmin,
   listStoreAdmins,
@@ -36,6 +37,14 @@ const StoreBody = z.object({
     .overwrite((tz) => canonicalTimeZone(tz) ?? tz)
     .default(DEFAULT_TIMEZONE)
     .openapi({ example: 'Asia/Seoul', description: `IANA time zone, default ${DEFAULT_TIMEZONE}` }),
+  history_retention_days: z
+    .int()
+    .min(1)
+    .max(3650)
+    .default(DEFAULT_HISTORY_RETENTION_DAYS)
+    .openapi({
+      description: `days a completed order stays in the history, default ${DEFAULT_HISTORY_RETENTION_DAYS}`,
+    }),
 });
 
 /**

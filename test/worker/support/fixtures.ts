@@ -12,9 +12,15 @@ import { hashPassword } from '../../../worker/platform/passwords.ts';
 import type { Database } from '../../../worker/domain/database.ts';
 import { openDatabase } from '../../../worker/platform/database.ts';
 
-/** Runs `work` with a database pool of its own and closes the pool afterwards. */
-export async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const { db, pool } = openDatabase(env);
+/**
+ * Runs `work` with a database pool of its own and closes the pool afterwards; on the test
+ * database, or the one `bindings` name.
+ */
+export async function withDb<T>(
+  work: (db: Database) => Promise<T>,
+  bindings: Env = env,
+): Promise<T> {
+  const { db, pool } = openDatabase(bindings);
   try {
     return await work(db);
   } finally {
