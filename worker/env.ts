@@ -18,5 +18,7 @@ export type AppEnv = {
     prefetched?: Prefetched;
     /** The verified caller, set by `requireRole` (middleware/auth). */
     principal: Principal;
+    /** When the caller's token expires (epoch ms), set with `principal` by `requireRole`. */
+    tokenExpiresAt: number;
   };
 };

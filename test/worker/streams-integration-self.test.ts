@@ -11,6 +11,7 @@ import {
   type StoreFixture,
 } from './support/fixtures.ts';
 import { deliver, deliverAll, envelope } from './support/relay.ts';
+import { payloadOf, signToken } from './support/tokens.ts';
 import {
   closeAllStreams,
   openStream,
@@ -31,6 +32,17 @@ const biggerId = () => 9_000_000_000 + Math.floor(Math.random() * 1e6);
 
 /** The outbox ids carried by received events, in arrival order. */
 const outboxIds = (events: SseEvent[]) => events.map((e) => JSON.parse(e.data).id as number);
+
+/** Moves the times of a store's stream tickets back, as if they had been issued `ms` earlier. */
+function ticketsIssuedEarlier(storeId: string, ms: number): Promise<void> {
+  return runInDurableObject(storeHub(env, storeId), (_hub, state) => {
+    state.storage.sql.exec(
+      `UPDATE stream_tickets SET expires_at = expires_at - ?, resumable_until = resumable_until - ?`,
+      ms,
+      ms,
+    );
+  });
+}
 
 async function ticketFor(token: string): Promise<string> {
   const res = await api('POST', '/api/admin/stream-ticket', { token });
@@ -410,22 +422,35 @@ describe('stream tickets, for EventSource (which cannot send headers)', () => {
     const first = await openStream(path);
     expect(await first.next()).toEqual(RETRY);
     await first.close();
-    /** Moves the ticket's times back, as if it had been issued `ms` earlier. */
-    const issuedEarlier = (ms: number) =>
-      runInDurableObject(storeHub(env, store.id), (_hub, state) => {
-        state.storage.sql.exec(
-          `UPDATE stream_tickets
-           SET expires_at = expires_at - ?, resumable_until = resumable_until - ?`,
-          ms,
-          ms,
-        );
-      });
 
-    await issuedEarlier(TOKEN_TTL_SECONDS * 1000 - 60_000);
+    await ticketsIssuedEarlier(store.id, TOKEN_TTL_SECONDS * 1000 - 60_000);
     const resumed = await openStream(path, { lastEventId: first.lastEventId });
     expect(await resumed.next()).toEqual(RETRY);
     await resumed.close();
-    await issuedEarlier(60_000);
+    await ticketsIssuedEarlier(store.id, 60_000);
+    expect(await refusal(path, { lastEventId: first.lastEventId })).toEqual({
+      status: 401,
+      code: 'TOKEN_INVALID',
+    });
+  });
+
+  it('resume no longer than the token that obtained the ticket lives', async () => {
+    const store = await newStore();
+    const { sub, ver } = payloadOf(store.admin.token);
+    const inTwoMinutes = Math.floor(Date.now() / 1000) + 120;
+    const shortLived = await signToken(
+      { sub: sub!, role: 'store_admin', store_id: store.id, ver: ver as number },
+      { expiresAt: inTwoMinutes },
+    );
+    const path = `${ADMIN_STREAM}?ticket=${await ticketFor(shortLived)}`;
+    const first = await openStream(path);
+    expect(await first.next()).toEqual(RETRY);
+    await first.close();
+    const resumed = await openStream(path, { lastEventId: first.lastEventId });
+    expect(await resumed.next()).toEqual(RETRY);
+    await resumed.close();
+
+    await ticketsIssuedEarlier(store.id, 121_000);
     expect(await refusal(path, { lastEventId: first.lastEventId })).toEqual({
       status: 401,
       code: 'TOKEN_INVALID',

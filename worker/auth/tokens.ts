@@ -27,12 +27,15 @@ export async function issueToken(env: Env, principal: Principal): Promise<string
     .sign(signingKey);
 }
 
+/** A verified token: who it speaks for, and until when (epoch ms). */
+export type VerifiedToken = { principal: Principal; expiresAt: number };
+
 /**
  * Verifies a token's signature (RS256 only, by `kid`), issuer, audience and expiry, and returns
- * its principal. Every failure is a 401: `TOKEN_EXPIRED` for an expired token, `TOKEN_INVALID`
+ * its principal and expiry. Every failure is a 401: `TOKEN_EXPIRED` for an expired token, `TOKEN_INVALID`
  * for anything else (tampered, unknown key, other algorithm, malformed claims).
  */
-export async function verifyToken(env: Env, token: string): Promise<Principal> {
+export async function verifyToken(env: Env, token: string): Promise<VerifiedToken> {
   const { verificationKey } = await keyRing(env);
   try {
     const { payload } = await jwtVerify(token, verificationKey, {
@@ -40,13 +43,16 @@ export async function verifyToken(env: Env, token: string): Promise<Principal> {
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    const { sub, role, store_id: storeId, ver } = payload;
-    if (typeof sub !== 'string' || typeof ver !== 'number')
+    const { sub, role, store_id: storeId, ver, exp } = payload;
+    if (typeof sub !== 'string' || typeof ver !== 'number' || typeof exp !== 'number')
       throw new errors.JWTClaimValidationFailed('claims', payload);
+    const expiresAt = exp * 1000;
     if ((role === 'table' || role === 'store_admin') && typeof storeId === 'string') {
-      return { role, sub, storeId, ver };
+      return { principal: { role, sub, storeId, ver }, expiresAt };
     }
-    if (role === 'super_admin' && storeId === null) return { role, sub, storeId: null, ver };
+    if (role === 'super_admin' && storeId === null) {
+      return { principal: { role, sub, storeId: null, ver }, expiresAt };
+    }
     throw new errors.JWTClaimValidationFailed('role', payload);
   } catch (error) {
     if (error instanceof errors.JWTExpired) {

@@ -151,12 +151,15 @@ export class StoreHub extends DurableObject<Env> {
   }
 
   /** A stream ticket for `principal`, of this hub's store (see StreamTickets). */
-  createTicket(principal: Principal): {
+  createTicket(
+    principal: Principal,
+    tokenExpiresAt?: number,
+  ): {
     ticket: string;
     expires_in: number;
   } {
     return {
-      ticket: this.#tickets.issue(principal, Date.now()),
+      ticket: this.#tickets.issue(principal, Date.now(), tokenExpiresAt),
       expires_in: TICKET_TTL_SECONDS,
     };
   }

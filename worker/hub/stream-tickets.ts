@@ -21,9 +21,9 @@ export type TicketUse = 'open' | 'resume';
  * Tickets that stand in for a bearer token where a client cannot send headers (`EventSource`),
  * kept in the store's hub. A ticket opens one stream, within {@link TICKET_TTL_SECONDS}: the
  * first redemption marks it used in a single statement, so two concurrent ones cannot both
- * succeed. Used, it resumes that stream after a cut (a deploy, a restart) for as long as a token
- * lives, counted from the ticket's issue — the principal carries no expiry of its token. Whether
- * the account may still listen is checked on every redemption by the caller.
+ * succeed. Used, it resumes that stream after a cut (a deploy, a restart) until the token that
+ * obtained it expires — a ticket never outlives its token. Whether the account may still listen is
+ * checked on every redemption by the caller.
  */
 export class StreamTickets {
   #sql: SqlStorage;
@@ -46,9 +46,14 @@ export class StreamTickets {
 
   /**
    * A new ticket for `principal` (of this hub's store): it opens a stream within
-   * {@link TICKET_TTL_SECONDS}.
+   * {@link TICKET_TTL_SECONDS} and resumes it until `tokenExpiresAt` (epoch ms; at most a token's
+   * lifetime from now).
    */
-  issue(principal: Principal, now: number): string {
+  issue(
+    principal: Principal,
+    now: number,
+    tokenExpiresAt = now + TOKEN_TTL_SECONDS * 1000,
+  ): string {
     if (principal.storeId === null) throw new Error('only a store’s admin or table gets tickets');
     this.#sql.exec('DELETE FROM stream_tickets WHERE expires_at <= ?', now);
     const secret = hexOf(crypto.getRandomValues(new Uint8Array(32)));
@@ -59,7 +64,7 @@ export class StreamTickets {
       ticket,
       JSON.stringify(principal),
       now + TICKET_TTL_SECONDS * 1000,
-      now + TOKEN_TTL_SECONDS * 1000,
+      Math.min(tokenExpiresAt, now + TOKEN_TTL_SECONDS * 1000),
     );
     return ticket;
   }

@@ -31,7 +31,7 @@ export function requireRole(roles: Role[], cacheKeyOf?: CacheKeyOf) {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new ApiError(401, 'TOKEN_MISSING', '로그인이 필요합니다.');
-    const principal = await verifyToken(c.env, match[1]!);
+    const { principal, expiresAt } = await verifyToken(c.env, match[1]!);
     const permitted = allowed.has(principal.role);
     if (permitted && cacheKeyOf) c.set('prefetched', prefetch(c.var.redis, cacheKeyOf(principal)));
     // The rate limit and the account check are independent reads (Redis, and Redis or the
@@ -47,6 +47,7 @@ export function requireRole(roles: Role[], cacheKeyOf?: CacheKeyOf) {
     if (!permitted) throw new ApiError(403, 'FORBIDDEN', '권한이 없습니다.');
     if (account.status === 'rejected') throw account.reason;
     c.set('principal', principal);
+    c.set('tokenExpiresAt', expiresAt);
     await next();
   });
 }

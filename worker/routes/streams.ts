@@ -55,8 +55,9 @@ const createTicket = createRoute({
   description:
     `The ticket opens one stream, within ${TICKET_TTL_SECONDS} s. That stream's own reconnects — ` +
     '`EventSource` comes back to the same URL with a `Last-Event-ID` header after a cut (a ' +
-    `deploy) — may present it again for ${TOKEN_TTL_SECONDS / 3600} h from its issue (a token's ` +
-    'lifetime), while the account stays active: a deactivated admin gets 403 ACCOUNT_DISABLED, a ' +
+    'deploy) — may present it again until the token that obtained it expires (at most ' +
+    `${TOKEN_TTL_SECONDS / 3600} h), while the account stays active: a deactivated admin gets ` +
+    '403 ACCOUNT_DISABLED, a ' +
     'table with a new password 401 TOKEN_INVALID. A used ticket without that header is 401 ' +
     "TOKEN_INVALID. The stream's first frame carries the newest event id, so even a stream that " +
     'received no event reconnects with `Last-Event-ID`.',
@@ -167,7 +168,8 @@ function tooManyStreams(refusal: StreamRefusal): ApiError {
 export const streams = createRouter()
   .openapi(createTicket, async (c) => {
     const principal = c.var.principal;
-    const ticket = await storeHub(c.env, storeOf(principal)).createTicket(principal);
+    const hub = storeHub(c.env, storeOf(principal));
+    const ticket = await hub.createTicket(principal, c.var.tokenExpiresAt);
     return c.json(ticket, 200);
   })
   .openapi(adminStream, (c) => openStream(c, 'store_admin'))
