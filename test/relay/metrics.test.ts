@@ -25,6 +25,7 @@ import {
   randomNamespace,
   randomSecret,
   sampleOf,
+  killRelay,
   spawnRelay,
   startBrokerProxy,
   startWorkerStandIn,
@@ -290,12 +291,7 @@ describe('the running relay', () => {
       DELIVERY_RETRY_BASE_MS: '50',
       LOG_FILE: join(logs, 'relay.log'),
     });
-    cleanups.push(async () => {
-      if (relay.process.exitCode === null && relay.process.signalCode === null) {
-        relay.process.kill('SIGKILL');
-        await relay.exited;
-      }
-    });
+    cleanups.push(() => killRelay(relay));
     await expect.poll(() => relay.output(), { timeout: 10_000 }).toContain('"msg":"relay started"');
     const started = relay
       .output()

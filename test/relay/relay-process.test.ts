@@ -20,6 +20,7 @@ import {
   randomNamespace,
   randomSecret,
   signatureIsValid,
+  killRelay,
   spawnRelay,
   startBrokerProxy,
   startWorkerStandIn,
@@ -44,12 +45,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const relay of relays.splice(0)) {
-    if (relay.process.exitCode === null && relay.process.signalCode === null) {
-      relay.process.kill('SIGKILL');
-      await relay.exited;
-    }
-  }
+  for (const relay of relays.splice(0)) await killRelay(relay);
   for (const cleanup of cleanups.splice(0)) await cleanup();
   // The next test's relay drains the whole outbox: what this one left must not reach it.
   await scratch.pool.query('delete from outbox');

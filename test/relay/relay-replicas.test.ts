@@ -23,6 +23,7 @@ import {
   randomSecret,
   relayPortOf,
   signatureIsValid,
+  killRelay,
   spawnRelay,
   startWorkerStandIn,
   type ReceivedPost,
@@ -49,12 +50,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const relay of relays.splice(0)) {
-    if (relay.process.exitCode === null && relay.process.signalCode === null) {
-      relay.process.kill('SIGKILL');
-      await relay.exited;
-    }
-  }
+  for (const relay of relays.splice(0)) await killRelay(relay);
   await scratch.pool.query('delete from outbox');
   hub.received.length = 0;
   hub.answer(() => 200);

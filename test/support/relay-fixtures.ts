@@ -454,6 +454,13 @@ export function spawnRelay(env: Record<string, string>): SpawnedRelay {
   return { process: child, output: () => output, exited };
 }
 
+/** Ends a spawned relay that is still running (SIGKILL) and waits for it; after a test. */
+export async function killRelay(relay: SpawnedRelay): Promise<void> {
+  if (relay.process.exitCode !== null || relay.process.signalCode !== null) return;
+  relay.process.kill('SIGKILL');
+  await relay.exited;
+}
+
 /** The port a spawned relay listens on (`RELAY_HTTP_PORT=0`), from its "relay started" line. */
 export function relayPortOf(relay: SpawnedRelay): Promise<number> {
   const stdout = relay.process.stdout!;
