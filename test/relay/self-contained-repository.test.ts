@@ -17,7 +17,11 @@ import { repoRoot } from '../support/config-files.ts';
  */
 const OUTSIDE_REFERENCES = [
   { what: 'a folder beside the repository', pattern: /\.\.\/shared\b/ },
-  { what: 'the specification kept outside the repository', pattern: /\bSPEC(\.md)?\b/ },
+  // Built from parts, so that this file does not name it either.
+  {
+    what: 'the specification kept outside the repository',
+    pattern: new RegExp(`\\b${'SP' + 'EC'}(\\.md)?\\b`),
+  },
   { what: 'an issue number', pattern: /\bissues?\s*#?\d+/i },
 ];
 
@@ -137,7 +141,7 @@ describe('the repository stands alone', () => {
       ['the budget of SP' + 'EC §5', 1],
       ['the targets of iss' + 'ue 8', 1],
       ['see Iss' + 'ue #16', 1],
-      ['INSPECTOR_PORT, SPEC_ROUTES and tissue 5 are fine', 0],
+      ['INSPECTOR_PORT, ' + 'SP' + 'EC_ROUTES and tissue 5 are fine', 0],
     ] as const;
     for (const [line, hits] of samples) {
       expect(outsideReferences('sample', line), line).toHaveLength(hits);
