@@ -28,14 +28,14 @@ const signedObjectRequest = relaySignature({
   storeOf: (path) => parseImageKey(keyOf(path))?.storeId,
 });
 
-const ReportedStore = z.object({ store_id: z.uuid() });
+const ReportedStore = z.object({ store_id: Uuid });
 /** A job's report names its store in the body's `store_id`. */
 const signedJobReport = relaySignature({
   signs: 'request',
   storeOf: (_path, body) => {
     try {
       const report = ReportedStore.safeParse(JSON.parse(new TextDecoder().decode(body)));
-      return report.success ? report.data.store_id.toLowerCase() : undefined;
+      return report.success ? report.data.store_id : undefined;
     } catch {
       return undefined; // not JSON: the route answers 400
     }
