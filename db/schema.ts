@@ -48,6 +48,7 @@ export const EVENT_TYPES = [
   'menu.updated',
   'menu.image_uploaded',
   'menu.image_ready',
+  'menu.availability_changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -56,6 +57,22 @@ export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 export const IMAGE_STATUSES = ['processing', 'ready', 'failed'] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+
+/**
+ * The languages a menu speaks. A store writes its base names in its `default_language`; the
+ * others come from each row's `translations` (`{"en": {"name": …, "description": …}}`).
+ */
+export const MENU_LANGUAGES = ['ko', 'en', 'ja', 'zh'] as const;
+export type MenuLanguage = (typeof MENU_LANGUAGES)[number];
+
+/** How long a table's label may be (`"7"`, `"A-1"`, `"테라스 3"`), in characters. */
+export const TABLE_LABEL_MAX_LENGTH = 20;
+/** How long a guest's note on one order line may be, in characters. */
+export const LINE_NOTE_MAX_LENGTH = 100;
+/** How long a guest's request (요청사항) on a whole order may be, in characters. */
+export const ORDER_REQUEST_MAX_LENGTH = 200;
+/** How far one option moves a dish's price, either way, in won (a menu costs at most 10,000,000). */
+export const MAX_PRICE_DELTA = 10_000_000;
 
 /** The channel an insert into `outbox` notifies on commit (trigger in migration 0001). */
 export const OUTBOX_NOTIFY_CHANNEL = 'table_order_outbox';
@@ -69,6 +86,7 @@ export const CONSTRAINTS = {
   oneActiveSessionPerTable: 'table_sessions_one_active_per_table',
   categoryNameTaken: 'menu_categories_store_name_unique',
   menuCategory: 'menus_category_fk',
+  optionGroupMenu: 'menu_option_groups_menu_fk',
   storeAdminUsernameTaken: 'admins_store_username_unique',
   superAdminUsernameTaken: 'admins_super_admin_username_unique',
   orderNumberTaken: 'orders_store_day_number_unique',
@@ -92,11 +110,24 @@ const storeId = () =>
     .notNull()
     .references(() => stores.id, { onDelete: 'cascade' });
 
+/**
+ * Names in the store's other languages, `{"en": {"name": "…", "description": "…"}}`; the API
+ * checks the shape, the database that it is an object.
+ */
+const translations = () =>
+  jsonb('translations')
+    .$type<Partial<Record<MenuLanguage, { name: string; description?: string | null }>>>()
+    .notNull()
+    .default({});
+const translationsAreObject = (table: string, column: AnyPgColumn) =>
+  check(`${table}_translations_object`, sql`jsonb_typeof(${column}) = 'object'`);
+
 /** How long a store keeps its order history when nobody chose otherwise: a year. */
 export const DEFAULT_HISTORY_RETENTION_DAYS = 365;
 
 /**
  * A restaurant: the tenant. `timezone` (IANA) decides the business day for order numbers;
+ * `default_language` is the language of its menu's base names (the kitchen's);
  * `history_retention_days` how long completed orders stay in `order_history` before the
  * retention job removes them (worker/domain/retention.ts).
  */
@@ -109,11 +140,16 @@ export const stores = pgTable(
     historyRetentionDays: integer('history_retention_days')
       .notNull()
       .default(DEFAULT_HISTORY_RETENTION_DAYS),
+    defaultLanguage: text('default_language', { enum: MENU_LANGUAGES }).notNull().default('ko'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     check('stores_history_retention_days_range', sql`${t.historyRetentionDays} between 1 and 3650`),
+    check(
+      'stores_default_language_valid',
+      sql`${t.defaultLanguage} in (${sqlList(MENU_LANGUAGES)})`,
+    ),
   ],
 );
 
@@ -151,8 +187,9 @@ export const admins = pgTable(
 );
 
 /**
- * The tables of a store (named `dining_tables`: TABLE is an SQL keyword). `table_number` is
- * unique per store. Table tokens embed `password_version`; changing the password bumps it, which
+ * The tables of a store (named `dining_tables`: TABLE is an SQL keyword). `table_number` is the
+ * table's label (`"7"`, `"A-1"`, `"테라스 3"`): trimmed, 1..20 characters, unique per store
+ * ignoring case (`"a-1"` is taken once `"A-1"` is). Table tokens embed `password_version`; changing the password bumps it, which
  * revokes every token the tablet held.
  */
 export const diningTables = pgTable(
@@ -160,16 +197,19 @@ export const diningTables = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     storeId: storeId(),
-    tableNumber: integer('table_number').notNull(),
+    tableNumber: text('table_number').notNull(),
     passwordHash: text('password_hash').notNull(),
     passwordVersion: integer('password_version').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    check('dining_tables_table_number_positive', sql`${t.tableNumber} > 0`),
+    check(
+      'dining_tables_table_number_label',
+      sql`char_length(${t.tableNumber}) between 1 and ${sql.raw(String(TABLE_LABEL_MAX_LENGTH))} and ${t.tableNumber} = btrim(${t.tableNumber})`,
+    ),
     check('dining_tables_password_version_positive', sql`${t.passwordVersion} > 0`),
-    unique(CONSTRAINTS.tableNumberTaken).on(t.storeId, t.tableNumber),
+    uniqueIndex(CONSTRAINTS.tableNumberTaken).on(t.storeId, sql`lower(${t.tableNumber})`),
     unique('dining_tables_store_id_id_unique').on(t.storeId, t.id),
   ],
 );
@@ -210,12 +250,14 @@ export const menuCategories = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     storeId: storeId(),
     name: text('name').notNull(),
+    translations: translations(),
     displayOrder: integer('display_order').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     check('menu_categories_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+    translationsAreObject('menu_categories', t.translations),
     unique(CONSTRAINTS.categoryNameTaken).on(t.storeId, t.name),
     unique('menu_categories_store_id_id_unique').on(t.storeId, t.id),
   ],
@@ -235,6 +277,7 @@ export const menus = pgTable(
     name: text('name').notNull(),
     price: integer('price').notNull(),
     description: text('description'),
+    translations: translations(),
     isAvailable: boolean('is_available').notNull().default(true),
     displayOrder: integer('display_order').notNull().default(0),
     imageStatus: text('image_status', { enum: IMAGE_STATUSES }),
@@ -254,6 +297,8 @@ export const menus = pgTable(
     }),
     check('menus_price_not_negative', sql`${t.price} >= 0`),
     check('menus_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+    translationsAreObject('menus', t.translations),
+    unique('menus_store_id_id_unique').on(t.storeId, t.id),
     check('menus_image_status_valid', sql`${t.imageStatus} in (${sqlList(IMAGE_STATUSES)})`),
     check(
       'menus_image_has_original',
@@ -264,6 +309,76 @@ export const menus = pgTable(
       sql`${t.imageStatus} <> 'ready' or (${t.imageThumbnailKey} is not null and ${t.imageDisplayKey} is not null)`,
     ),
     index('menus_store_category_order_idx').on(t.storeId, t.categoryId, t.displayOrder),
+  ],
+);
+
+/**
+ * A menu's choices (맵기, 사이즈, 추가): a guest picks between `min_select` and `max_select` of its
+ * options per ordered line (min 1 = required; max 1 = pick one). Deleted with its menu.
+ */
+export const menuOptionGroups = pgTable(
+  'menu_option_groups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    menuId: uuid('menu_id').notNull(),
+    name: text('name').notNull(),
+    translations: translations(),
+    minSelect: integer('min_select').notNull().default(0),
+    maxSelect: integer('max_select').notNull().default(1),
+    displayOrder: integer('display_order').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    foreignKey({
+      name: CONSTRAINTS.optionGroupMenu,
+      columns: [t.storeId, t.menuId],
+      foreignColumns: [menus.storeId, menus.id],
+    }).onDelete('cascade'),
+    check('menu_option_groups_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+    translationsAreObject('menu_option_groups', t.translations),
+    check('menu_option_groups_min_not_negative', sql`${t.minSelect} >= 0`),
+    check('menu_option_groups_max_positive', sql`${t.maxSelect} >= 1`),
+    check('menu_option_groups_min_le_max', sql`${t.minSelect} <= ${t.maxSelect}`),
+    unique('menu_option_groups_store_menu_id_unique').on(t.storeId, t.menuId, t.id),
+    index('menu_option_groups_menu_order_idx').on(t.menuId, t.displayOrder),
+  ],
+);
+
+/**
+ * One choice of a group, with what it adds to (or takes off) the dish's price. It names its
+ * menu as well as its group, through the group's `(store_id, menu_id, id)`, so an order checks
+ * "this option is of this menu" on the option row alone.
+ */
+export const menuOptions = pgTable(
+  'menu_options',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    menuId: uuid('menu_id').notNull(),
+    groupId: uuid('group_id').notNull(),
+    name: text('name').notNull(),
+    translations: translations(),
+    priceDelta: integer('price_delta').notNull().default(0),
+    isAvailable: boolean('is_available').notNull().default(true),
+    displayOrder: integer('display_order').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    foreignKey({
+      name: 'menu_options_group_fk',
+      columns: [t.storeId, t.menuId, t.groupId],
+      foreignColumns: [menuOptionGroups.storeId, menuOptionGroups.menuId, menuOptionGroups.id],
+    }).onDelete('cascade'),
+    check('menu_options_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+    translationsAreObject('menu_options', t.translations),
+    check(
+      'menu_options_price_delta_range',
+      sql`${t.priceDelta} between ${sql.raw(String(-MAX_PRICE_DELTA))} and ${sql.raw(String(MAX_PRICE_DELTA))}`,
+    ),
+    index('menu_options_group_order_idx').on(t.storeId, t.menuId, t.groupId, t.displayOrder),
   ],
 );
 
@@ -301,6 +416,8 @@ export const orders = pgTable(
     orderNumber: integer('order_number').notNull(),
     status: text('status', { enum: ORDER_STATUSES }).notNull().default('pending'),
     totalAmount: integer('total_amount').notNull(),
+    /** The guest's request for the whole order (요청사항), or null. */
+    request: text('request'),
     businessDate: date('business_date', { mode: 'string' }).notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -314,13 +431,34 @@ export const orders = pgTable(
     check('orders_status_valid', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
     check('orders_order_number_positive', sql`${t.orderNumber} > 0`),
     check('orders_total_not_negative', sql`${t.totalAmount} >= 0`),
+    requestFits('orders', t.request),
     unique(CONSTRAINTS.orderNumberTaken).on(t.storeId, t.businessDate, t.orderNumber),
     index('orders_session_created_idx').on(t.tableSessionId, t.createdAt.desc()),
     index('orders_store_status_idx').on(t.storeId, t.status),
   ],
 );
 
-/** Shared shape of an ordered line: a snapshot of the menu's name and price at order time. */
+/** An order's request fits {@link ORDER_REQUEST_MAX_LENGTH} (orders and history alike). */
+function requestFits(prefix: string, request: AnyPgColumn) {
+  return check(
+    `${prefix}_request_length`,
+    sql`char_length(${request}) <= ${sql.raw(String(ORDER_REQUEST_MAX_LENGTH))}`,
+  );
+}
+
+/** An option chosen on an order line, as it was when ordered (names in the default language). */
+export type LineOptionSnapshot = {
+  option_id: string;
+  group_name: string;
+  name: string;
+  price_delta: number;
+};
+
+/**
+ * Shared shape of an ordered line: a snapshot of the menu's name, its unit price (the menu's
+ * price plus the chosen options' deltas) and the chosen options at order time, and the guest's
+ * note on the line.
+ */
 const lineColumns = () => ({
   /** The line's place in the order as the guest entered it (0-based). */
   position: integer('position').notNull(),
@@ -328,16 +466,23 @@ const lineColumns = () => ({
   unitPrice: integer('unit_price').notNull(),
   quantity: integer('quantity').notNull(),
   subtotal: integer('subtotal').notNull(),
+  options: jsonb('options').$type<LineOptionSnapshot[]>().notNull().default([]),
+  note: text('note'),
 });
 function lineChecks(
   prefix: string,
-  t: Record<'position' | 'unitPrice' | 'quantity' | 'subtotal', AnyPgColumn>,
+  t: Record<'position' | 'unitPrice' | 'quantity' | 'subtotal' | 'options' | 'note', AnyPgColumn>,
 ) {
   return [
     check(`${prefix}_position_not_negative`, sql`${t.position} >= 0`),
     check(`${prefix}_unit_price_not_negative`, sql`${t.unitPrice} >= 0`),
     check(`${prefix}_quantity_range`, sql`${t.quantity} between 1 and 99`),
     check(`${prefix}_subtotal_matches`, sql`${t.subtotal} = ${t.unitPrice} * ${t.quantity}`),
+    check(`${prefix}_options_array`, sql`jsonb_typeof(${t.options}) = 'array'`),
+    check(
+      `${prefix}_note_length`,
+      sql`char_length(${t.note}) <= ${sql.raw(String(LINE_NOTE_MAX_LENGTH))}`,
+    ),
   ];
 }
 
@@ -374,7 +519,7 @@ export const orderHistory = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     storeId: storeId(),
     tableId: uuid('table_id').references(() => diningTables.id, { onDelete: 'set null' }),
-    tableNumber: integer('table_number').notNull(),
+    tableNumber: text('table_number').notNull(),
     tableSessionId: uuid('table_session_id').notNull(),
     originalOrderId: uuid('original_order_id')
       .notNull()
@@ -382,12 +527,14 @@ export const orderHistory = pgTable(
     orderNumber: integer('order_number').notNull(),
     status: text('status', { enum: ORDER_STATUSES }).notNull(),
     totalAmount: integer('total_amount').notNull(),
+    request: text('request'),
     orderedAt: timestamp('ordered_at', { withTimezone: true }).notNull(),
     completedAt: timestamp('completed_at', { withTimezone: true }).notNull(),
   },
   (t) => [
     check('order_history_status_valid', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
     check('order_history_total_not_negative', sql`${t.totalAmount} >= 0`),
+    requestFits('order_history', t.request),
     check('order_history_completed_after_ordered', sql`${t.completedAt} >= ${t.orderedAt}`),
     index('order_history_table_completed_idx').on(t.tableId, t.completedAt.desc()),
     index('order_history_store_completed_idx').on(t.storeId, t.completedAt.desc()),
@@ -481,6 +628,8 @@ export type DiningTable = typeof diningTables.$inferSelect;
 export type TableSession = typeof tableSessions.$inferSelect;
 export type MenuCategory = typeof menuCategories.$inferSelect;
 export type Menu = typeof menus.$inferSelect;
+export type MenuOptionGroup = typeof menuOptionGroups.$inferSelect;
+export type MenuOption = typeof menuOptions.$inferSelect;
 export type Order = typeof orders.$inferSelect;
 export type OrderItem = typeof orderItems.$inferSelect;
 export type OrderHistoryRow = typeof orderHistory.$inferSelect;

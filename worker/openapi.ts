@@ -2,6 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from './env.ts';
 import { ApiError } from './api-error.ts';
 import { Uuid } from './contracts/ids.ts';
+import { TABLE_LABEL_MAX_LENGTH } from '../db/schema.ts';
 
 /**
  * A router whose routes are declared with zod schemas (`createRoute`): the same schemas validate
@@ -82,6 +83,18 @@ export { Uuid };
 export const SingleLine = z
   .string()
   .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed');
+
+/**
+ * A table's label as the admin sets it up and the tablet logs in with: text on one line, trimmed,
+ * 1..20 characters (`"7"`, `"A-1"`, `"테라스 3"`), or a whole number ≥ 0, which becomes its
+ * decimal text (`7` → `"7"`). The one schema of every route that takes a table's label.
+ */
+export const TableLabel = z
+  .union([SingleLine.trim().min(1).max(TABLE_LABEL_MAX_LENGTH), z.int().min(0).transform(String)])
+  .openapi({
+    description: `a label of 1..${TABLE_LABEL_MAX_LENGTH} characters, or a whole number (read as its decimal text)`,
+    example: 'A-1',
+  });
 
 /** Text of several lines (a description): line breaks and tabs, no other control character. */
 export const MultiLine = z

@@ -148,11 +148,15 @@ export async function dashboardTokens(
 }
 
 /**
- * Opens `count` dashboard streams, taking `tokens` in turn, in waves that wait for the previous
- * wave to be open, as clients with retry jitter would; a stream refused under the burst (503)
- * connects again.
+ * Opens `count` streams at `url` (dashboards, or tablets with a token each), taking `tokens` in
+ * turn, in waves that wait for the previous wave to be open, as clients with retry jitter would;
+ * a stream refused under the burst (503) connects again.
  */
-async function openStreams(url: string, tokens: string[], count: number): Promise<Listener[]> {
+export async function openStreams(
+  url: string,
+  tokens: string[],
+  count: number,
+): Promise<Listener[]> {
   const connect = async (index: number): Promise<Listener> => {
     const token = tokens[index % tokens.length]!;
     for (;;) {

@@ -9,6 +9,7 @@
  */
 import pg from 'pg';
 import { DEMO_STORE_ID } from '../../db/seed.ts';
+import { plainDishOf } from '../support/demo-menu.ts';
 import { apiClient } from '../support/http.ts';
 import { relayPortOf, spawnRelay, type SpawnedRelay } from '../support/relay-fixtures.ts';
 import { startStack } from '../support/stack.ts';
@@ -55,8 +56,7 @@ try {
     );
     tablets.push(login.body.access_token);
   }
-  const menuId = (await call('GET', '/api/customer/menus', tablets[0])).body.categories[0].menus[0]
-    .id as string;
+  const menuId = plainDishOf((await call('GET', '/api/customer/menus', tablets[0])).body);
 
   const results = [];
   for (const relayCount of RELAY_COUNTS) {

@@ -5,8 +5,8 @@
  * - through the Worker, over HTTP, as a tablet or an admin dashboard calls it;
  * - as the baseline: the same domain function — the same SQL — from Node over a pooled `pg`
  *   connection (drizzle's node-postgres driver), i.e. what the database itself costs.
- * Then order → SSE delivery with 100 streams, and a load run ramping tablets until order-create
- * p95 passes 1 s. Prints a table with ratios to the baseline and the targets, writes
+ * Then order → SSE delivery with 100 streams, a dish sold out → SSE on every table's stream (see
+ * menu-delivery.ts), and a load run ramping tablets until order-create p95 passes 1 s. Prints a table with ratios to the baseline and the targets, writes
  * test/bench/results/<date>.json and <date>.png (latency distributions).
  *
  * Environment: BENCH_SAMPLES (sequential requests per use case and side, default 300),
@@ -29,6 +29,8 @@ import { startStack } from '../support/stack.ts';
 import { renderLatencyChart, type LatencySeries } from './chart.ts';
 import { dashboardTokens, measureDelivery } from './delivery.ts';
 import { rampTablets } from './load.ts';
+import { logInStore } from './logins.ts';
+import { measureMenuDelivery } from './menu-delivery.ts';
 import { RESULTS_DIR, resultName, writeResults } from './results.ts';
 import { seedBenchmarkStore } from './seed.ts';
 import { latencySummary, timeConcurrent, timeSequential, type LatencySummary } from './stats.ts';
@@ -45,6 +47,8 @@ const DELIVERY_STREAMS = 100;
 const DELIVERY_ORDERS = 300;
 /** Orders a second during the delivery measurement: far above a restaurant's busiest minute. */
 const DELIVERY_RATE = 10;
+/** Times a dish is switched (품절 and back) while every table's stream is open. */
+const MENU_TOGGLES = 20;
 
 type Side = { samples: number[]; summary: LatencySummary; perSecond?: number };
 type Target = { text: string; met: (worker: LatencySummary, baseline?: LatencySummary) => boolean };
@@ -90,27 +94,7 @@ try {
     `seeded ${HISTORY_ORDERS} history orders over ${store.tables.length} tables in ${seedSeconds} s`,
   );
 
-  const ip = { 'cf-connecting-ip': '198.18.0.9' };
-  const admin = (
-    await call(
-      'POST',
-      '/api/admin/auth/login',
-      undefined,
-      { store_id: store.storeId, ...store.admin },
-      ip,
-    ).then(expectStatus(200))
-  ).body.access_token as string;
-  const tablets: string[] = [];
-  for (const table of store.tables) {
-    const login = await call(
-      'POST',
-      '/api/customer/auth/login',
-      undefined,
-      { store_id: store.storeId, table_number: table.number, password: store.tablePassword },
-      ip,
-    ).then(expectStatus(200));
-    tablets.push(login.body.access_token);
-  }
+  const { admin, tablets } = await logInStore(stack.workerUrl, store);
 
   const tableOf = (index: number) => store.tables[index % store.tables.length]!;
   const tabletOf = (index: number) => tablets[index % tablets.length]!;
@@ -371,6 +355,20 @@ try {
   await clearFloor();
   await settle();
 
+  const menuDelivery = await measureMenuDelivery({
+    workerUrl: stack.workerUrl,
+    adminToken: admin,
+    tablets,
+    menuId: store.menus[0]!.id,
+    toggles: MENU_TOGGLES,
+  });
+  measured.push({
+    name: `sold out → SSE (${menuDelivery.streams} tablet streams)`,
+    worker: { samples: menuDelivery.samples, summary: menuDelivery.stream_ms },
+    target: { text: 'p99 ≤ 1 s', met: (w) => w.p99 <= 1_000 },
+  });
+  await settle();
+
   const load = await rampTablets({
     workerUrl: stack.workerUrl,
     tokens: tablets,
@@ -423,6 +421,7 @@ try {
         baseline: m.baseline && { ...m.baseline.summary, per_s: m.baseline.perSecond },
       })),
       delivery: { ...delivery, samples: undefined },
+      menu_delivery: { ...menuDelivery, samples: undefined },
       load,
     },
     startedAt,

@@ -20,8 +20,8 @@ export type BenchmarkStore = {
   admin: { username: string; password: string };
   /** The password every table of the store shares. */
   tablePassword: string;
-  /** Ordered by table number. */
-  tables: { id: string; number: number }[];
+  /** Labelled "1", "2", … and in that order. */
+  tables: { id: string; number: string }[];
   /** The available menus. */
   menus: { id: string; price: number }[];
 };
@@ -185,13 +185,13 @@ async function insertTables(
   count: number,
   passwordHash: string,
 ): Promise<BenchmarkStore['tables']> {
-  const { rows } = await client.query<{ id: string; number: number }>(
+  const { rows } = await client.query<{ id: string; number: string }>(
     `with inserted as (
        insert into dining_tables (store_id, table_number, password_hash)
-       select $1, number, $3 from generate_series(1, $2::int) number
+       select $1, number::text, $3 from generate_series(1, $2::int) number
        returning id, table_number
      )
-     select id, table_number as number from inserted order by table_number`,
+     select id, table_number as number from inserted order by table_number::int`,
     [storeId, count, passwordHash],
   );
   return rows;

@@ -2,6 +2,7 @@ import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ADMIN, DEMO_STORE_ID, DEMO_TABLE_PASSWORD } from '../../db/seed.ts';
 import { launchChromium, startPageServer, type PageServer } from '../support/browser.ts';
+import { plainDishOf } from '../support/demo-menu.ts';
 import { listen } from '../support/event-stream.ts';
 import { noisyJpeg } from '../support/photos.ts';
 import { startStack, type Stack } from '../support/stack.ts';
@@ -206,7 +207,7 @@ describe('pages from an allowed origin', () => {
     });
     demo.tablet = bodyOf(tableLogin, 200).access_token;
     const menus = await request(tablet, 'GET', '/api/customer/menus', { token: demo.tablet });
-    demo.menu = bodyOf(menus, 200).categories[0].menus[0].id;
+    demo.menu = plainDishOf(bodyOf(menus, 200));
     const adminLogin = await request(dashboard, 'POST', '/api/admin/auth/login', {
       body: { store_id: DEMO_STORE_ID, ...DEMO_ADMIN },
     });

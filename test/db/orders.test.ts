@@ -78,7 +78,7 @@ describe('orders', () => {
 
   it("refuse a session that is another table's", async () => {
     const { store, session } = await seatedTable(db);
-    const otherTable = await createTable(db, store.id, { tableNumber: 2 });
+    const otherTable = await createTable(db, store.id, { tableNumber: '2' });
     const statement = createOrder(db, { ...session, tableId: otherTable.id });
     expect((await rejectionOf(statement)).constraint).toBe(CONSTRAINTS.orderSession);
   });
@@ -106,7 +106,7 @@ describe('order numbers', () => {
     const store = await createStore(db);
     const menu = await createMenu(db, await createCategory(db, store.id));
     const tables = await Promise.all(
-      [1, 2, 3, 4].map((tableNumber) => createTable(db, store.id, { tableNumber })),
+      ['1', '2', '3', '4'].map((tableNumber) => createTable(db, store.id, { tableNumber })),
     );
     // Yesterday's numbers and another store's today, well advanced, change nothing.
     const other = await createStore(db);
@@ -181,7 +181,7 @@ describe('order items', () => {
 describe('order history', () => {
   it('keeps a finished table’s orders, with its number, after the table is deleted', async () => {
     const store = await createStore(db);
-    const table = await createTable(db, store.id, { tableNumber: 12 });
+    const table = await createTable(db, store.id, { tableNumber: '12' });
     const session = await openSession(db, table);
     const [row] = await db
       .insert(schema.orderHistory)
@@ -203,7 +203,7 @@ describe('order history', () => {
       .select()
       .from(schema.orderHistory)
       .where(eq(schema.orderHistory.id, row!.id));
-    expect(kept).toMatchObject({ tableId: null, tableNumber: 12, totalAmount: 9000 });
+    expect(kept).toMatchObject({ tableId: null, tableNumber: '12', totalAmount: 9000 });
   });
 });
 
@@ -211,8 +211,8 @@ describe('idempotency keys', () => {
   it('are unique per table, and another table may use the same key', async () => {
     const store = await createStore(db);
     const [first, second] = [
-      await createTable(db, store.id, { tableNumber: 1 }),
-      await createTable(db, store.id, { tableNumber: 2 }),
+      await createTable(db, store.id, { tableNumber: '1' }),
+      await createTable(db, store.id, { tableNumber: '2' }),
     ];
     const key = (tableId: string) => ({ storeId: store.id, tableId, key: 'k1', requestHash: 'h' });
     await db.insert(schema.idempotencyKeys).values(key(first.id));

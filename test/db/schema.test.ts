@@ -48,6 +48,8 @@ describe('migrations', () => {
       'dining_tables',
       'idempotency_keys',
       'menu_categories',
+      'menu_option_groups',
+      'menu_options',
       'menus',
       'order_history',
       'order_history_items',
@@ -159,26 +161,40 @@ describe('admin accounts', () => {
 });
 
 describe('tables', () => {
-  it('refuse a table number already used in the same store', async () => {
+  it('refuse a label already used in the same store, whatever its case', async () => {
     const store = await createStore(db);
-    await createTable(db, store.id, { tableNumber: 7 });
-    expect(await rejectionOf(createTable(db, store.id, { tableNumber: 7 }))).toEqual({
-      code: UNIQUE_VIOLATION,
-      constraint: CONSTRAINTS.tableNumberTaken,
+    await createTable(db, store.id, { tableNumber: 'A-7' });
+    for (const tableNumber of ['A-7', 'a-7']) {
+      expect(await rejectionOf(createTable(db, store.id, { tableNumber }))).toEqual({
+        code: UNIQUE_VIOLATION,
+        constraint: CONSTRAINTS.tableNumberTaken,
+      });
+    }
+  });
+
+  it('allow the same label in another store', async () => {
+    const [first, second] = [await createStore(db), await createStore(db)];
+    await createTable(db, first.id, { tableNumber: '7' });
+    await expect(createTable(db, second.id, { tableNumber: '7' })).resolves.toBeDefined();
+  });
+
+  it.each([
+    ['an empty label', ''],
+    ['a label with surrounding spaces', ' 7 '],
+    ['a label of 21 characters', 'x'.repeat(21)],
+  ])('refuse %s', async (_, tableNumber) => {
+    const store = await createStore(db);
+    expect(await rejectionOf(createTable(db, store.id, { tableNumber }))).toEqual({
+      code: CHECK_VIOLATION,
+      constraint: 'dining_tables_table_number_label',
     });
   });
 
-  it('allow the same table number in another store', async () => {
-    const [first, second] = [await createStore(db), await createStore(db)];
-    await createTable(db, first.id, { tableNumber: 7 });
-    await expect(createTable(db, second.id, { tableNumber: 7 })).resolves.toBeDefined();
-  });
-
-  it('refuse table number 0', async () => {
+  it('take a label of 20 characters, Korean ones too', async () => {
     const store = await createStore(db);
-    expect((await rejectionOf(createTable(db, store.id, { tableNumber: 0 }))).code).toBe(
-      CHECK_VIOLATION,
-    );
+    await expect(
+      createTable(db, store.id, { tableNumber: '가'.repeat(20) }),
+    ).resolves.toBeDefined();
   });
 
   it('cannot be deleted while guests still have orders on them', async () => {

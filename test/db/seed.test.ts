@@ -61,6 +61,17 @@ describe('seeding the database', () => {
       .from(schema.menus)
       .where(eq(schema.menus.storeId, DEMO_STORE_ID));
     expect(menus.length).toBeGreaterThan(0);
+    const stew = menus.find((menu) => menu.name === '김치찌개')!;
+    expect(stew.translations).toMatchObject({ en: { name: 'Kimchi stew' } });
+    const groups = await scratch.db
+      .select()
+      .from(schema.menuOptionGroups)
+      .where(eq(schema.menuOptionGroups.menuId, stew.id))
+      .orderBy(schema.menuOptionGroups.displayOrder);
+    expect(groups.map((group) => [group.name, group.minSelect, group.maxSelect])).toEqual([
+      ['맵기', 1, 1],
+      ['추가', 0, 3],
+    ]);
   });
 
   it('is idempotent: a second run creates nothing and keeps changed passwords', async () => {

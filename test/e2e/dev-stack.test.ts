@@ -55,6 +55,72 @@ describe('npm run dev', () => {
     expect(await login.json()).toMatchObject({ token_type: 'Bearer' });
   });
 
+  it('serves the demo menu to a tablet in English, with a required 맵기 and an optional 추가', async () => {
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${stack.workerUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const login = await post('/api/customer/auth/login', {
+      store_id: DEMO_STORE_ID,
+      table_number: '1',
+      password: '0000',
+    });
+    expect(login.status).toBe(200);
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const answer = await fetch(`${stack.workerUrl}/api/customer/menus?lang=en`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const menu = (await answer.json()) as {
+      lang: string;
+      categories: Array<{ name: string; menus: Array<Record<string, any>> }>;
+    };
+    expect(menu.lang).toBe('en');
+    expect(menu.categories.map((category) => category.name)).toEqual(['Mains', 'Sides', 'Drinks']);
+    const stew = menu.categories[0]!.menus.find((dish) => dish.name === 'Kimchi stew')!;
+    expect(stew.option_groups).toMatchObject([
+      { name: 'Spiciness', min_select: 1, max_select: 1 },
+      { name: 'Extras', min_select: 0, max_select: 3 },
+    ]);
+
+    const [spiciness, extras] = stew.option_groups;
+    const order = await post(
+      '/api/customer/orders',
+      {
+        items: [
+          {
+            menu_id: stew.id,
+            quantity: 2,
+            option_ids: [spiciness.options[2].id, extras.options[1].id],
+            note: '덜 짜게',
+          },
+        ],
+        expected_total: 2 * (stew.price + extras.options[1].price_delta),
+      },
+      token,
+    );
+    expect(order.status).toBe(201);
+    // The kitchen reads the store's own names, whatever language the guest ordered in.
+    expect(await order.json()).toMatchObject({
+      total_amount: 2 * 10_500,
+      items: [
+        {
+          menu_name: '김치찌개',
+          unit_price: 10_500,
+          note: '덜 짜게',
+          options: [
+            { group_name: '맵기', name: '매운맛', price_delta: 0 },
+            { group_name: '추가', name: '치즈', price_delta: 1_500 },
+          ],
+        },
+      ],
+    });
+  });
+
   it("ignores the shell's variables: the demo super admin logs in as printed", async () => {
     expect(stack.output()).toContain('superadmin / superadmin1234');
     const login = await fetch(`${stack.workerUrl}/api/superadmin/auth/login`, {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STORE_ID } from '../../db/seed.ts';
 import { isolatedEnv } from '../support/child-env.ts';
 import { listen, type Listener } from '../support/event-stream.ts';
+import { plainDishOf } from '../support/demo-menu.ts';
 import { apiClient } from '../support/http.ts';
 import { closeBrokerConnections } from '../support/relay-fixtures.ts';
 import { startStack, type Stack } from '../support/stack.ts';
@@ -75,9 +76,7 @@ beforeAll(async () => {
     demo[`tablet${n}`] = tablet.body.access_token;
     demo[`table${n}`] = tablet.body.table.id;
   }
-  demo.menu = (
-    await call('GET', '/api/customer/menus', demo.tablet1)
-  ).body.categories[0].menus[0].id;
+  demo.menu = plainDishOf((await call('GET', '/api/customer/menus', demo.tablet1)).body);
 
   const superToken = (
     await call(
@@ -184,6 +183,62 @@ describe('an order placed on a tablet', () => {
     });
     const [completed] = await dashboard.waitFor('table.session_completed');
     expect(completed!.envelope.table_id).toBe(demo.table2);
+  });
+});
+
+describe('a dish sold out on the admin screen', () => {
+  /** PATCH …/availability of a menu, as the admin holding `token`; answers the menu. */
+  async function setAvailable(token: string, menuId: string, isAvailable: boolean) {
+    const res = await call('PATCH', `/api/admin/menus/${menuId}/availability`, token, {
+      is_available: isAvailable,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body as { id: string; is_available: boolean };
+  }
+
+  /** The menu ids of the `menu.availability_changed` events a stream received so far. */
+  const availabilitySeen = (listener: Listener) =>
+    listener.received
+      .filter((e) => e.type === 'menu.availability_changed')
+      .map((e) => e.envelope.data.menu_id as string);
+
+  it("reaches every tablet of the store through the relay, and no other store's", async () => {
+    const menus = (await call('GET', '/api/customer/menus', demo.tablet1)).body.categories[0].menus;
+    const dish = menus[1].id as string;
+    const [table1, table2, neighbour] = await Promise.all([
+      stream('/api/customer/orders/stream', demo.tablet1!),
+      stream('/api/customer/orders/stream', demo.tablet2!),
+      stream('/api/customer/orders/stream', other.tablet!),
+    ]);
+
+    expect(await setAvailable(demo.admin!, dish, false)).toMatchObject({
+      id: dish,
+      is_available: false,
+    });
+    for (const tablet of [table1, table2]) {
+      const [soldOut] = await tablet.waitFor('menu.availability_changed');
+      expect(soldOut!.envelope).toMatchObject({
+        type: 'menu.availability_changed',
+        store_id: DEMO_STORE_ID,
+        table_id: null,
+        table_session_id: null,
+        data: { menu_id: dish, option_id: null, is_available: false },
+      });
+    }
+    const guests = await call('GET', '/api/customer/menus', demo.tablet2);
+    expect(guests.body.categories[0].menus[1]).toMatchObject({ id: dish, is_available: false });
+
+    // The neighbour's own switch, made after this store's reached its tablets: had this store's
+    // event gone to the neighbour's tablet, it would have arrived before.
+    await setAvailable(other.admin!, other.menu!, false);
+    await neighbour.waitFor('menu.availability_changed');
+    expect(availabilitySeen(neighbour)).toEqual([other.menu]);
+
+    await setAvailable(other.admin!, other.menu!, true);
+    await setAvailable(demo.admin!, dish, true);
+    const [, back] = await table1.waitFor('menu.availability_changed', 2);
+    expect(back!.envelope.data).toEqual({ menu_id: dish, option_id: null, is_available: true });
+    expect(availabilitySeen(table1)).toEqual([dish, dish]);
   });
 });
 

@@ -26,13 +26,18 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/** A new, migrated database named `table_order_t_<random>` on the test server. */
-export async function createScratchDatabase(): Promise<ScratchDatabase> {
+/**
+ * A new database named `table_order_t_<random>` on the test server, migrated by `migrateWith`:
+ * to the newest migration unless a test needs an older schema.
+ */
+export async function createScratchDatabase(
+  migrateWith: (databaseUrl: string) => Promise<void> = migrate,
+): Promise<ScratchDatabase> {
   const name = `table_order_t_${randomBytes(6).toString('hex')}`;
   const url = new URL(testServices().databaseUrl);
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
-  await migrate(url.toString());
+  await migrateWith(url.toString());
   const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
   // pool.end() resolves before its sockets close; dropping the database while they still linger
   // would terminate them with an error nobody listens to, so wait for each connection's own end.
@@ -101,7 +106,7 @@ export async function createTable(
 ) {
   const [table] = await db
     .insert(schema.diningTables)
-    .values({ storeId, tableNumber: 1, passwordHash: 'hash', ...values })
+    .values({ storeId, tableNumber: '1', passwordHash: 'hash', ...values })
     .returning();
   return table!;
 }

@@ -161,7 +161,7 @@ describe('refusing wrong credentials', () => {
       [TABLE_LOGIN, { store_id: store.id, table_number: table.tableNumber, password: 'wrong-pw' }],
       [
         TABLE_LOGIN,
-        { store_id: store.id, table_number: table.tableNumber + 1, password: PASSWORD },
+        { store_id: store.id, table_number: `${table.tableNumber}-B`, password: PASSWORD },
       ],
       [TABLE_LOGIN, { store_id: crypto.randomUUID(), table_number: 1, password: PASSWORD }],
       [ADMIN_LOGIN, { store_id: store.id, username: store.admin.username, password: 'wrong-pw' }],
@@ -237,15 +237,19 @@ describe('malformed login requests', () => {
   it.each<[string, string, unknown]>([
     ['a table login without a password', TABLE_LOGIN, { store_id: storeId, table_number: 1 }],
     [
-      'a table number as text',
+      'an empty table label',
       TABLE_LOGIN,
-      { store_id: storeId, table_number: '1', password: PASSWORD },
+      { store_id: storeId, table_number: '', password: PASSWORD },
     ],
-    ['table number 0', TABLE_LOGIN, { store_id: storeId, table_number: 0, password: PASSWORD }],
     [
-      'a table number beyond the database integer',
+      'a negative table number',
       TABLE_LOGIN,
-      { store_id: storeId, table_number: 2 ** 31, password: PASSWORD },
+      { store_id: storeId, table_number: -1, password: PASSWORD },
+    ],
+    [
+      'a table number beyond exact integers',
+      TABLE_LOGIN,
+      { store_id: storeId, table_number: 2 ** 53, password: PASSWORD },
     ],
     [
       'a fractional table number',

@@ -31,6 +31,7 @@ import {
 } from './support/fixtures.ts';
 import { archiveOrder } from './support/floor.ts';
 import { anotherPng, finishJob, uploadImage } from './support/images.ts';
+import { addOptionRow } from './support/menu-options.ts';
 import { placeOrder } from './support/ordering.ts';
 
 afterEach(() => {
@@ -187,18 +188,18 @@ const CASES: Case[] = [
     write: (r) =>
       api('POST', '/api/admin/tables', {
         ...asAdmin(r),
-        body: { table_number: r.table.tableNumber + 1, password: '5678' },
+        body: { table_number: `${r.table.tableNumber}-B`, password: '5678' },
       }),
     status: 201,
   },
   {
     route: 'PATCH /api/admin/tables/{id}',
-    does: 'the admin renumbers a table',
+    does: 'the admin relabels a table',
     changes: ['floor'],
     write: (r) =>
       api('PATCH', `/api/admin/tables/${r.table.id}`, {
         ...asAdmin(r),
-        body: { table_number: r.table.tableNumber + 1 },
+        body: { table_number: `${r.table.tableNumber}-B` },
       }),
     status: 200,
   },
@@ -277,11 +278,61 @@ const CASES: Case[] = [
     status: 200,
   },
   {
+    route: 'PUT /api/admin/menus/{id}/option-groups',
+    does: "the admin replaces a menu's choices",
+    changes: ["guests' menu"],
+    write: (r) =>
+      api('PUT', `/api/admin/menus/${r.stew.id}/option-groups`, {
+        ...asAdmin(r),
+        body: {
+          option_groups: [
+            {
+              name: '맵기',
+              min_select: 1,
+              max_select: 1,
+              options: [
+                { name: '순한맛', price_delta: 0 },
+                { name: '매운맛', price_delta: 0 },
+              ],
+            },
+          ],
+        },
+      }),
+    status: 200,
+  },
+  {
     route: 'DELETE /api/admin/menus/{id}',
     does: 'the admin removes a menu',
     changes: ["guests' menu"],
     write: (r) => api('DELETE', `/api/admin/menus/${r.rice.id}`, asAdmin(r)),
     status: 204,
+  },
+  {
+    route: 'PATCH /api/admin/menus/{id}/availability',
+    does: 'the admin marks a dish sold out',
+    changes: ["guests' menu"],
+    write: (r) =>
+      api('PATCH', `/api/admin/menus/${r.stew.id}/availability`, {
+        ...asAdmin(r),
+        body: { is_available: false },
+      }),
+    status: 200,
+  },
+  {
+    route: 'PATCH /api/admin/options/{id}/availability',
+    does: "the admin marks one of a dish's options sold out",
+    changes: ["guests' menu"],
+    prepare: (r) => addOptionRow(r.store.id, r.stew.id),
+    write: async (r) => {
+      const [option] = await withDb((db) =>
+        db.select().from(schema.menuOptions).where(eq(schema.menuOptions.menuId, r.stew.id)),
+      );
+      return api('PATCH', `/api/admin/options/${option!.id}/availability`, {
+        ...asAdmin(r),
+        body: { is_available: false },
+      });
+    },
+    status: 200,
   },
   {
     route: 'POST /api/admin/menus/{id}/image',

@@ -42,6 +42,7 @@ const guestMenu = (
   is_available: true,
   display_order: menu.displayOrder,
   image: null,
+  option_groups: [],
   ...extra,
 });
 
@@ -55,6 +56,8 @@ describe('the guests’ menu', () => {
 
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
+      lang: 'ko',
+      menu_version: expect.stringMatching(/^[0-9a-f]{16}$/),
       categories: [
         {
           id: r.soups.id,
@@ -86,7 +89,7 @@ describe('the guests’ menu', () => {
     const table = await newTable(store.id);
     const res = await api('GET', '/api/customer/menus', { token: table.token });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ categories: [] });
+    expect(res.body).toEqual({ lang: 'ko', menu_version: expect.any(String), categories: [] });
   });
 
   it('shows no image while the variants are still being made', async () => {

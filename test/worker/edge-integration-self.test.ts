@@ -369,7 +369,7 @@ describe('per-route time limits', () => {
     const [row] = await withDb((db) =>
       db.select().from(schema.diningTables).where(eq(schema.diningTables.id, table.id)),
     );
-    expect(row!.tableNumber).toBe(renumbered);
+    expect(row!.tableNumber).toBe(String(renumbered));
   });
 
   it('time 이용 완료 by the complex budget, not the simple one', async () => {

@@ -23,7 +23,7 @@ const NEXT: Record<OrderStatus, OrderStatus | null> = {
 /** A store with one seated table. */
 async function seatedStore() {
   const store = await newStore();
-  const table = await newTable(store.id, 1);
+  const table = await newTable(store.id, '1');
   const session = await seatGuests(store.id, table.id);
   return { store, table, session };
 }
@@ -32,9 +32,9 @@ describe('the floor at a glance (dashboard)', () => {
   it('shows every table by number, with the seated ones’ totals and three newest orders', async () => {
     const store = await newStore();
     const { menus } = await newMenu(store.id, [['김치찌개', 9000]]);
-    const table3 = await newTable(store.id, 3);
-    const table1 = await newTable(store.id, 1);
-    const table2 = await newTable(store.id, 2);
+    const table3 = await newTable(store.id, '3');
+    const table1 = await newTable(store.id, '1');
+    const table2 = await newTable(store.id, '2');
     const busy = await seatGuests(store.id, table1.id);
     const kimchi = { ...KIMCHI, menuId: menus[0]!.id };
     const placed = await placeOrders(busy, [
@@ -54,7 +54,7 @@ describe('the floor at a glance (dashboard)', () => {
       tables: [
         {
           id: table1.id,
-          table_number: 1,
+          table_number: '1',
           session: {
             id: busy.id,
             started_at: busy.startedAt.toISOString(),
@@ -65,7 +65,7 @@ describe('the floor at a glance (dashboard)', () => {
         },
         {
           id: table2.id,
-          table_number: 2,
+          table_number: '2',
           session: {
             id: emptied.id,
             started_at: emptied.startedAt.toISOString(),
@@ -74,7 +74,7 @@ describe('the floor at a glance (dashboard)', () => {
             latest_orders: [],
           },
         },
-        { id: table3.id, table_number: 3, session: null },
+        { id: table3.id, table_number: '3', session: null },
       ],
     });
   });
@@ -98,7 +98,7 @@ describe('the floor at a glance (dashboard)', () => {
 describe('the list of current orders', () => {
   it('lists the orders of seated tables, newest first, and nothing of other stores', async () => {
     const { store, session } = await seatedStore();
-    const table2 = await newTable(store.id, 2);
+    const table2 = await newTable(store.id, '2');
     const session2 = await seatGuests(store.id, table2.id);
     const first = await placeOrder(session, [KIMCHI]);
     const second = await placeOrder(session2, [BIBIMBAP], { status: 'cooked' });
@@ -116,7 +116,7 @@ describe('the list of current orders', () => {
 
   it('filters by table, by state, and by both', async () => {
     const { store, table, session } = await seatedStore();
-    const table2 = await newTable(store.id, 2);
+    const table2 = await newTable(store.id, '2');
     const session2 = await seatGuests(store.id, table2.id);
     const [pending, cooked] = await placeOrders(session, [
       { lines: [KIMCHI] },

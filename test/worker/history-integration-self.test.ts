@@ -18,7 +18,7 @@ const BIBIMBAP: Line = { name: '비빔밥', price: 8000, quantity: 1 };
 /** A store (in `timezone`) with table 7, seated. */
 async function seatedStore(timezone = 'Asia/Seoul') {
   const store = await newStore({ timezone });
-  const table = await newTable(store.id, 7);
+  const table = await newTable(store.id, '7');
   const session = await seatGuests(store.id, table.id);
   return { store, table, session, archived: { storeId: store.id, ...table } };
 }
@@ -58,7 +58,7 @@ describe('completing a table’s session (이용 완료)', () => {
       expect(row).toMatchObject({
         storeId: store.id,
         tableId: table.id,
-        tableNumber: 7,
+        tableNumber: '7',
         tableSessionId: session.id,
         originalOrderId: order.id,
         orderNumber: order.orderNumber,
@@ -82,7 +82,7 @@ describe('completing a table’s session (이용 완료)', () => {
 
     const dashboard = await api('GET', '/api/admin/dashboard', { token: store.admin.token });
     expect(dashboard.body).toEqual({
-      tables: [{ id: table.id, table_number: 7, session: null }],
+      tables: [{ id: table.id, table_number: '7', session: null }],
     });
     const current = await api('GET', '/api/admin/orders', { token: store.admin.token });
     expect(current.body).toEqual({ orders: [] });
@@ -113,7 +113,7 @@ describe('completing a table’s session (이용 완료)', () => {
     const again = await complete(store.admin.token, table.id);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('NO_ACTIVE_SESSION');
-    const free = await newTable(store.id, 8);
+    const free = await newTable(store.id, '8');
     const never = await complete(store.admin.token, free.id);
     expect(never.status).toBe(409);
     expect(never.body.error.code).toBe('NO_ACTIVE_SESSION');
@@ -199,7 +199,7 @@ describe('reading a table’s order history', () => {
       { storeId: store.id, ...table },
       { completedAt: new Date(Date.now() + 60_000), orderNumber: 9 },
     );
-    const otherTable = await newTable(store.id, 8);
+    const otherTable = await newTable(store.id, '8');
     await archiveOrder({ storeId: store.id, ...otherTable }, { completedAt: new Date() });
 
     const res = await history(store.admin.token, table.id);
@@ -211,6 +211,8 @@ describe('reading a table’s order history', () => {
       menu_name: l.name,
       quantity: l.quantity,
       unit_price: l.price,
+      options: [],
+      note: null,
       subtotal: l.price * l.quantity,
     });
     expect(res.body).toEqual({
@@ -223,6 +225,7 @@ describe('reading a table’s order history', () => {
           status: 'delivered',
           total_amount: 9000,
           items: [line({ name: '김치찌개', price: 9000, quantity: 1 })],
+          request: null,
           ordered_at: later.orderedAt.toISOString(),
           completed_at: later.completedAt.toISOString(),
         },
@@ -234,6 +237,7 @@ describe('reading a table’s order history', () => {
           status: order.status,
           total_amount: order.totalAmount,
           items: order.lines.map(line),
+          request: null,
           ordered_at: order.createdAt.toISOString(),
           completed_at: done.body.completed_at,
         })),

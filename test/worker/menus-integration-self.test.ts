@@ -47,6 +47,7 @@ describe('menu categories', () => {
     const view = (c: { id: string; name: string }, order: number, count: number) => ({
       id: c.id,
       name: c.name,
+      translations: {},
       display_order: order,
       menu_count: count,
       created_at: expect.stringMatching(ISO),
@@ -68,6 +69,7 @@ describe('menu categories', () => {
     expect(res.body).toEqual({
       id: expect.any(String),
       name: '음료',
+      translations: {},
       display_order: 4,
       menu_count: 0,
       created_at: expect.stringMatching(ISO),
@@ -253,10 +255,12 @@ describe('adding a menu', () => {
       name: '된장찌개',
       price: 8000,
       description: null,
+      translations: {},
       is_available: true,
       display_order: 5,
       image: null,
       image_status: null,
+      option_groups: [],
       created_at: expect.stringMatching(ISO),
       updated_at: expect.stringMatching(ISO),
     });
@@ -380,6 +384,7 @@ describe('looking up menus', () => {
       name: '김치찌개',
       price: 9000,
       description: null,
+      translations: {},
       is_available: true,
       display_order: 0,
       image: {
@@ -387,6 +392,7 @@ describe('looking up menus', () => {
         display_url: `/images/${key}/display.webp`,
       },
       image_status: 'ready',
+      option_groups: [],
       created_at: menu.createdAt.toISOString(),
       updated_at: expect.stringMatching(ISO),
     });
@@ -463,10 +469,12 @@ describe('changing a menu', () => {
       name: '김치찌개',
       price: 9500,
       description: '매콤',
+      translations: {},
       is_available: false,
       display_order: 0,
       image: null,
       image_status: null,
+      option_groups: [],
       created_at: menu.createdAt.toISOString(),
       updated_at: expect.stringMatching(ISO),
     });

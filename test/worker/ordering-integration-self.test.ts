@@ -41,15 +41,26 @@ describe('placing an order', () => {
       status: 'pending',
       total_amount: 21_000,
       items: [
-        { menu_id: rice.id, menu_name: '공기밥', quantity: 3, unit_price: 1000, subtotal: 3000 },
+        {
+          menu_id: rice.id,
+          menu_name: '공기밥',
+          quantity: 3,
+          unit_price: 1000,
+          options: [],
+          note: null,
+          subtotal: 3000,
+        },
         {
           menu_id: stew.id,
           menu_name: '김치찌개',
           quantity: 2,
           unit_price: 9000,
+          options: [],
+          note: null,
           subtotal: 18_000,
         },
       ],
+      request: null,
       created_at: expect.stringMatching(ISO_TIME),
     });
     expect(res.headers.get('idempotent-replayed')).toBeNull();

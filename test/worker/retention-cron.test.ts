@@ -73,9 +73,9 @@ async function storeWithTable(historyRetentionDays?: number) {
       .returning();
     const [table] = await db
       .insert(schema.diningTables)
-      .values({ storeId: store!.id, tableNumber: 1, passwordHash: 'unused' })
+      .values({ storeId: store!.id, tableNumber: '1', passwordHash: 'unused' })
       .returning();
-    return { storeId: store!.id, tableId: table!.id, tableNumber: 1 };
+    return { storeId: store!.id, tableId: table!.id, tableNumber: '1' };
   });
 }
 type Place = Awaited<ReturnType<typeof storeWithTable>>;

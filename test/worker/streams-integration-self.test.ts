@@ -94,23 +94,29 @@ describe("the admin's live order stream", () => {
 });
 
 describe("a table's stream", () => {
-  it("carries only that table's events: not another table's, not store-wide ones, not another store's", async () => {
+  it("carries that table's events and the store-wide ones: not another table's, not another store's", async () => {
     const [store, neighbour] = await Promise.all([newStore(), newStore()]);
     const [table1, table2] = [await newTable(store.id), await newTable(store.id)];
     const tablet = await openStream(TABLE_STREAM, { token: table1.token });
     const mine = envelope(store.id, { tableId: table1.id });
+    const menu = envelope(store.id, { type: 'menu.updated' });
     const mineAgain = envelope(store.id, { tableId: table1.id, type: 'order.status_changed' });
     await deliverAll(
       envelope(store.id, { tableId: table2.id }),
       mine,
-      envelope(store.id, { type: 'menu.updated' }),
+      menu,
       envelope(neighbour.id, { tableId: table1.id }),
+      envelope(neighbour.id, { type: 'menu.updated' }),
       mineAgain,
     );
 
-    const events = await tablet.events(2);
-    expect(outboxIds(events)).toEqual([mine.id, mineAgain.id]);
-    expect(events.map((e) => e.event)).toEqual(['order.created', 'order.status_changed']);
+    const events = await tablet.events(3);
+    expect(outboxIds(events)).toEqual([mine.id, menu.id, mineAgain.id]);
+    expect(events.map((e) => e.event)).toEqual([
+      'order.created',
+      'menu.updated',
+      'order.status_changed',
+    ]);
   });
 });
 
@@ -462,7 +468,7 @@ describe('stream tickets, for EventSource (which cannot send headers)', () => {
     const table = await newTable(store.id);
     const tablet = await openStream(`${TABLE_STREAM}?ticket=${await ticketFor(table.token)}`);
     const mine = envelope(store.id, { tableId: table.id });
-    await deliverAll(envelope(store.id), mine);
+    await deliverAll(envelope(store.id, { tableId: crypto.randomUUID() }), mine);
     expect(outboxIds([await tablet.nextEvent()])).toEqual([mine.id]);
   });
 

@@ -57,7 +57,7 @@ function expectError(res: { status: number; body: any }, status: number, code: s
 }
 
 describe('opening a store', () => {
-  it('creates the store in Seoul time unless told otherwise', async () => {
+  it('creates the store in Seoul time, with a Korean menu, unless told otherwise', async () => {
     const name = unique('한우집');
     const res = await asRoot('POST', '/api/superadmin/stores', { name: `  ${name} ` });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -65,13 +65,25 @@ describe('opening a store', () => {
       id: expect.any(String),
       name,
       timezone: 'Asia/Seoul',
+      default_language: 'ko',
       history_retention_days: 365,
     });
     expect(await storeRow(res.body.id)).toMatchObject({
       name,
       timezone: 'Asia/Seoul',
+      defaultLanguage: 'ko',
       historyRetentionDays: 365,
     });
+  });
+
+  it("keeps the language the store's menu is written in", async () => {
+    const res = await asRoot('POST', '/api/superadmin/stores', {
+      name: unique('bistro'),
+      default_language: 'en',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.default_language).toBe('en');
+    expect((await storeRow(res.body.id))?.defaultLanguage).toBe('en');
   });
 
   it('keeps order history as long as the store is told to', async () => {
@@ -113,6 +125,8 @@ describe('opening a store', () => {
     ['a history kept over ten years', { name: 'x', history_retention_days: 3651 }],
     ['a history kept part of a day', { name: 'x', history_retention_days: 1.5 }],
     ['a history retention as text', { name: 'x', history_retention_days: '30' }],
+    ['a language the menu does not speak', { name: 'x', default_language: 'fr' }],
+    ['a language in upper case', { name: 'x', default_language: 'EN' }],
   ])('refuses %s with 400', async (_, body) => {
     expectError(await asRoot('POST', '/api/superadmin/stores', body), 400, 'VALIDATION_ERROR');
   });
@@ -147,6 +161,7 @@ describe('listing stores', () => {
       id: earlier.body.id,
       name: `${prefix}-a`,
       timezone: 'Asia/Tokyo',
+      default_language: 'ko',
       history_retention_days: 365,
     });
   });

@@ -9,9 +9,9 @@ describe('seeing the tables', () => {
   it('lists the store’s tables by number, with the party seated at each', async () => {
     const store = await newStore();
     const other = await newStore();
-    const seven = await newTable(store.id, 7);
-    const two = await newTable(store.id, 2);
-    await newTable(other.id, 3);
+    const seven = await newTable(store.id, '7');
+    const two = await newTable(store.id, '2');
+    await newTable(other.id, '3');
     const { sessionId } = await seatParty(store.id, seven.id);
 
     const res = await api('GET', '/api/admin/tables', { token: store.admin.token });
@@ -21,13 +21,13 @@ describe('seeing the tables', () => {
       tables: [
         {
           id: two.id,
-          table_number: 2,
+          table_number: '2',
           created_at: expect.stringMatching(ISO),
           active_session_id: null,
         },
         {
           id: seven.id,
-          table_number: 7,
+          table_number: '7',
           created_at: expect.stringMatching(ISO),
           active_session_id: sessionId,
         },
@@ -60,12 +60,12 @@ describe('setting up a table', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body).toEqual({
       id: expect.any(String),
-      table_number: 12,
+      table_number: '12',
       created_at: expect.stringMatching(ISO),
       active_session_id: null,
     });
     const row = await tableRow(res.body.id);
-    expect(row).toMatchObject({ storeId: store.id, tableNumber: 12, passwordVersion: 1 });
+    expect(row).toMatchObject({ storeId: store.id, tableNumber: '12', passwordVersion: 1 });
     expect(row!.passwordHash).not.toContain('tablet-12');
     expect(await verifyPassword('tablet-12', row!.passwordHash)).toBe(true);
   });
@@ -85,8 +85,8 @@ describe('setting up a table', () => {
   it('refuses a number the store already uses (409 TABLE_NUMBER_TAKEN), but not another store’s', async () => {
     const store = await newStore();
     const other = await newStore();
-    await newTable(store.id, 5);
-    await newTable(other.id, 6);
+    await newTable(store.id, '5');
+    await newTable(other.id, '6');
 
     const taken = await api('POST', '/api/admin/tables', {
       token: store.admin.token,
@@ -95,7 +95,7 @@ describe('setting up a table', () => {
     expect(taken.status).toBe(409);
     expect(taken.body.error.code).toBe('TABLE_NUMBER_TAKEN');
     const listed = await api('GET', '/api/admin/tables', { token: store.admin.token });
-    expect(listed.body.tables.map((t: { table_number: number }) => t.table_number)).toEqual([5]);
+    expect(listed.body.tables.map((t: { table_number: string }) => t.table_number)).toEqual(['5']);
 
     const free = await api('POST', '/api/admin/tables', {
       token: store.admin.token,
@@ -116,8 +116,8 @@ describe('setting up a table', () => {
   });
 
   it.each([
-    ['a table number of 0', { table_number: 0, password: 'secret' }],
-    ['a table number as text', { table_number: '3', password: 'secret' }],
+    ['a negative table number', { table_number: -3, password: 'secret' }],
+    ['an empty table label', { table_number: '', password: 'secret' }],
     ['a fractional table number', { table_number: 1.5, password: 'secret' }],
     ['a password shorter than 4', { table_number: 3, password: 'abc' }],
     ['a password longer than 64', { table_number: 3, password: 'x'.repeat(65) }],
@@ -151,9 +151,9 @@ describe('setting up a table', () => {
 });
 
 describe('changing a table', () => {
-  it('renumbers the table without logging the tablet out', async () => {
+  it('relabels the table without logging the tablet out', async () => {
     const store = await newStore();
-    const table = await newTable(store.id, 1);
+    const table = await newTable(store.id, '1');
     const res = await api('PATCH', `/api/admin/tables/${table.id}`, {
       token: store.admin.token,
       body: { table_number: 21 },
@@ -161,17 +161,17 @@ describe('changing a table', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toEqual({
       id: table.id,
-      table_number: 21,
+      table_number: '21',
       created_at: expect.stringMatching(ISO),
       active_session_id: null,
     });
-    expect(await tableRow(table.id)).toMatchObject({ tableNumber: 21, passwordVersion: 1 });
+    expect(await tableRow(table.id)).toMatchObject({ tableNumber: '21', passwordVersion: 1 });
     expect((await api('GET', '/api/customer/menus', { token: table.token })).status).toBe(200);
   });
 
   it('a new password logs the tablet out: its old token answers 401 TOKEN_INVALID', async () => {
     const store = await newStore();
-    const table = await newTable(store.id, 8);
+    const table = await newTable(store.id, '8');
     expect((await api('GET', '/api/customer/menus', { token: table.token })).status).toBe(200);
 
     const res = await api('PATCH', `/api/admin/tables/${table.id}`, {
@@ -179,7 +179,7 @@ describe('changing a table', () => {
       body: { password: 'new-pass' },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: table.id, table_number: 8 });
+    expect(res.body).toMatchObject({ id: table.id, table_number: '8' });
     const row = await tableRow(table.id);
     expect(row!.passwordVersion).toBe(2);
     expect(await verifyPassword('new-pass', row!.passwordHash)).toBe(true);
@@ -197,28 +197,28 @@ describe('changing a table', () => {
 
   it('refuses a number another table of the store has (409 TABLE_NUMBER_TAKEN)', async () => {
     const store = await newStore();
-    const table = await newTable(store.id, 1);
-    await newTable(store.id, 2);
+    const table = await newTable(store.id, '1');
+    await newTable(store.id, '2');
     const res = await api('PATCH', `/api/admin/tables/${table.id}`, {
       token: store.admin.token,
       body: { table_number: 2, password: 'changed' },
     });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('TABLE_NUMBER_TAKEN');
-    expect(await tableRow(table.id)).toMatchObject({ tableNumber: 1, passwordVersion: 1 });
+    expect(await tableRow(table.id)).toMatchObject({ tableNumber: '1', passwordVersion: 1 });
   });
 
   it('answers 404 for another store’s table and leaves it alone', async () => {
     const store = await newStore();
     const other = await newStore();
-    const theirs = await newTable(other.id, 3);
+    const theirs = await newTable(other.id, '3');
     const res = await api('PATCH', `/api/admin/tables/${theirs.id}`, {
       token: store.admin.token,
       body: { table_number: 30, password: 'hijack' },
     });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('NOT_FOUND');
-    expect(await tableRow(theirs.id)).toMatchObject({ tableNumber: 3, passwordVersion: 1 });
+    expect(await tableRow(theirs.id)).toMatchObject({ tableNumber: '3', passwordVersion: 1 });
     expect(await verifyPassword(PASSWORD, (await tableRow(theirs.id))!.passwordHash)).toBe(true);
   });
 
@@ -243,14 +243,14 @@ describe('changing a table', () => {
     ['a password too short', { password: '12' }],
   ])('refuses %s (400)', async (_, body) => {
     const store = await newStore();
-    const table = await newTable(store.id, 1);
+    const table = await newTable(store.id, '1');
     const res = await api('PATCH', `/api/admin/tables/${table.id}`, {
       token: store.admin.token,
       body,
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_ERROR');
-    expect(await tableRow(table.id)).toMatchObject({ tableNumber: 1, passwordVersion: 1 });
+    expect(await tableRow(table.id)).toMatchObject({ tableNumber: '1', passwordVersion: 1 });
   });
 
   it('refuses a tablet (403)', async () => {
@@ -299,7 +299,7 @@ describe('removing a table', () => {
   it('removes a table after 이용 완료; its order history stays, no longer linked to the table', async () => {
     const store = await newStore();
     const { menus } = await newMenu(store.id);
-    const table = await newTable(store.id, 11);
+    const table = await newTable(store.id, '11');
     const { sessionId } = await seatParty(store.id, table.id, menus[0]);
     const [historyId] = await completeStay(store.id, table.id, sessionId);
 
@@ -307,7 +307,7 @@ describe('removing a table', () => {
 
     expect(res.status).toBe(204);
     expect(await tableRow(table.id)).toBeUndefined();
-    expect(await historyRow(historyId!)).toMatchObject({ tableId: null, tableNumber: 11 });
+    expect(await historyRow(historyId!)).toMatchObject({ tableId: null, tableNumber: '11' });
   });
 
   it('answers 404 for another store’s table and leaves it there', async () => {

@@ -14,7 +14,7 @@ const TEN_BANQUETS: Line = { name: '연회 코스', price: 10_000_000, quantity:
 /** A store with one table and a menu of 연회 코스 10,000,000 / 공기밥 1,000. */
 async function banquetHall() {
   const store = await newStore();
-  const table = await newTable(store.id, 1);
+  const table = await newTable(store.id, '1');
   const { menus } = await newMenu(store.id, [
     ['연회 코스', 10_000_000],
     ['공기밥', 1000],
@@ -106,7 +106,7 @@ describe('totals beyond 2,147,483,647 won', () => {
   /** A party whose orders (written straight to the database) come to 3,000,000,000 won. */
   async function bigSpenders() {
     const store = await newStore();
-    const table = await newTable(store.id, 1);
+    const table = await newTable(store.id, '1');
     const session = await seatGuests(store.id, table.id);
     const gold: Line = { name: '황금 코스', price: 1_500_000_000, quantity: 1 };
     await placeOrders(session, [{ lines: [gold] }, { lines: [gold] }]);

@@ -5,12 +5,14 @@ import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
 import { violates } from './db-errors.ts';
 import { recordEvent } from './events.ts';
+import { TranslationsSchema, type TranslationsValue } from './translations.ts';
 
 /** A menu category (메뉴 분류) as the admin sees it. */
 export const CategorySchema = z
   .object({
     id: z.uuid(),
     name: z.string(),
+    translations: TranslationsSchema,
     display_order: z.number().int(),
     menu_count: z.number().int().openapi({ description: 'menus in this category' }),
     created_at: z.string().openapi({ format: 'date-time' }),
@@ -38,6 +40,7 @@ async function loadCategories(
   return rows.map(({ category, menuCount }) => ({
     id: category.id,
     name: category.name,
+    translations: category.translations,
     display_order: category.displayOrder,
     menu_count: menuCount,
     created_at: category.createdAt.toISOString(),
@@ -73,6 +76,14 @@ function categoryChanged(
   });
 }
 
+/** What an admin may set on a category (the name when adding; any of it when changing). */
+export type CategoryFields = {
+  name: string;
+  /** Replaces every translation of the category. */
+  translations?: TranslationsValue;
+  displayOrder?: number;
+};
+
 /** Every category of the store, by display order then name. */
 export function listCategories(db: Database, storeId: string): Promise<CategoryView[]> {
   return loadCategories(db, eq(menuCategories.storeId, storeId));
@@ -85,7 +96,7 @@ export function listCategories(db: Database, storeId: string): Promise<CategoryV
 export async function addCategory(
   db: Database,
   storeId: string,
-  input: { name: string; displayOrder?: number },
+  input: CategoryFields,
 ): Promise<CategoryView> {
   try {
     return await db.transaction(async (tx) => {
@@ -94,6 +105,7 @@ export async function addCategory(
         .values({
           storeId,
           name: input.name,
+          translations: input.translations ?? {},
           displayOrder:
             input.displayOrder ??
             sql`(select coalesce(max(${menuCategories.displayOrder}) + 1, 0) from ${menuCategories} where ${menuCategories.storeId} = ${storeId})`,
@@ -109,18 +121,22 @@ export async function addCategory(
   }
 }
 
-/** Renames and/or moves a category in the guests' menu. */
+/** Renames, translates and/or moves a category in the guests' menu. */
 export async function changeCategory(
   db: Database,
   storeId: string,
   categoryId: string,
-  input: { name?: string; displayOrder?: number },
+  input: Partial<CategoryFields>,
 ): Promise<CategoryView> {
   try {
     return await db.transaction(async (tx) => {
       const [changed] = await tx
         .update(menuCategories)
-        .set({ name: input.name, displayOrder: input.displayOrder })
+        .set({
+          name: input.name,
+          translations: input.translations,
+          displayOrder: input.displayOrder,
+        })
         .where(ofStore(storeId, categoryId))
         .returning({ id: menuCategories.id });
       if (!changed) throw categoryNotFound();

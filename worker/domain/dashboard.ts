@@ -1,7 +1,8 @@
-import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { diningTables, orders, tableSessions } from '../../db/schema.ts';
 import type { Database } from '../domain/database.ts';
 import { loadOrders, type OrderView } from './order-view.ts';
+import { byTableLabel } from './tables.ts';
 
 /** How many of a table's newest orders the floor view shows on its card. */
 export const LATEST_ORDERS_PER_TABLE = 3;
@@ -9,7 +10,7 @@ export const LATEST_ORDERS_PER_TABLE = 3;
 /** One table on the floor view: its current session, if guests are seated, with its totals. */
 export type FloorTable = {
   id: string;
-  table_number: number;
+  table_number: string;
   session: {
     id: string;
     started_at: string;
@@ -20,10 +21,10 @@ export type FloorTable = {
 };
 
 /**
- * The store's floor at a glance: every table by number, and for a table with an active session
- * its running total, order count and newest orders. A fixed number of queries whatever the
- * number of tables: tables with their session totals (one grouped join), the newest orders of
- * every active session (ranked by a window function) and their lines.
+ * The store's floor at a glance: every table in natural order of its label (`byTableLabel`), and
+ * for a table with an active session its running total, order count and newest orders. A fixed
+ * number of queries whatever the number of tables: tables with their session totals (one grouped
+ * join), the newest orders of every active session (ranked by a window function) and their lines.
  */
 export async function floorDashboard(db: Database, storeId: string): Promise<FloorTable[]> {
   const activeSession = and(
@@ -45,8 +46,7 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
     .leftJoin(tableSessions, activeSession)
     .leftJoin(orders, eq(orders.tableSessionId, tableSessions.id))
     .where(eq(diningTables.storeId, storeId))
-    .groupBy(diningTables.id, tableSessions.id)
-    .orderBy(asc(diningTables.tableNumber));
+    .groupBy(diningTables.id, tableSessions.id);
 
   const ranked = db
     .select({
@@ -72,7 +72,7 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
   ]);
   // loadOrders answers newest first, so each session's list keeps that order.
   const latestBySession = Map.groupBy(latest, (order) => order.table_session_id);
-  return tables.map((table) => ({
+  const floor: FloorTable[] = tables.map((table) => ({
     id: table.id,
     table_number: table.tableNumber,
     session:
@@ -86,4 +86,5 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
           }
         : null,
   }));
+  return floor.sort(byTableLabel);
 }

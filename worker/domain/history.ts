@@ -9,7 +9,7 @@ import {
 } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
-import { OrderSchema } from './order-view.ts';
+import { OrderSchema, toLineView } from './order-view.ts';
 
 /** A past order of a completed session, as the history answers it. */
 export const HistoryOrderSchema = z
@@ -21,6 +21,7 @@ export const HistoryOrderSchema = z
     status: z.enum(ORDER_STATUSES),
     total_amount: z.number().int(),
     items: OrderSchema.shape.items,
+    request: OrderSchema.shape.request,
     ordered_at: z.string().openapi({ format: 'date-time' }),
     completed_at: z.string().openapi({ format: 'date-time' }),
   })
@@ -93,13 +94,8 @@ export async function orderHistory(
       table_session_id: row.tableSessionId,
       status: row.status,
       total_amount: row.totalAmount,
-      items: (linesByOrder.get(row.id) ?? []).map((line) => ({
-        menu_id: line.menuId,
-        menu_name: line.menuName,
-        quantity: line.quantity,
-        unit_price: line.unitPrice,
-        subtotal: line.subtotal,
-      })),
+      items: (linesByOrder.get(row.id) ?? []).map(toLineView),
+      request: row.request,
       ordered_at: row.orderedAt.toISOString(),
       completed_at: row.completedAt.toISOString(),
     })),

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { admins, diningTables, stores } from '../../db/schema.ts';
 import { loginThrottle } from '../auth/login-throttle.ts';
 import { issueToken, TOKEN_TTL_SECONDS, type Principal } from '../auth/tokens.ts';
@@ -44,10 +44,14 @@ async function attemptLogin<A extends { passwordHash: string }>(
   };
 }
 
-/** A tablet logs in with its store, table number and the table's password. */
+/**
+ * A tablet logs in with its store, its table's label and the table's password. The label is
+ * matched ignoring case, as the store's labels are unique (`"a-1"` finds `"A-1"`; the index on
+ * `lower(table_number)` answers it); failures count against the label in lower case alike.
+ */
 export async function loginTable(
   caller: Caller,
-  input: { storeId: string; tableNumber: number; password: string },
+  input: { storeId: string; tableNumber: string; password: string },
 ) {
   const [table] = await caller.db
     .select({
@@ -60,11 +64,14 @@ export async function loginTable(
     .from(diningTables)
     .innerJoin(stores, eq(stores.id, diningTables.storeId))
     .where(
-      and(eq(diningTables.storeId, input.storeId), eq(diningTables.tableNumber, input.tableNumber)),
+      and(
+        eq(diningTables.storeId, input.storeId),
+        sql`lower(${diningTables.tableNumber}) = lower(${input.tableNumber})`,
+      ),
     );
   const { account, token } = await attemptLogin(
     caller,
-    `table:${input.storeId}:${input.tableNumber}`,
+    `table:${input.storeId}:${input.tableNumber.toLowerCase()}`,
     table,
     input.password,
     (t) => ({ role: 'table', sub: t.id, storeId: input.storeId, ver: t.passwordVersion }),

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { CONSTRAINTS, menuCategories, menus } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
@@ -7,7 +7,9 @@ import { categoryNotFound } from './categories.ts';
 import { violates } from './db-errors.ts';
 import { recordEvent } from './events.ts';
 import { deleteMenuImages } from './menu-images.ts';
-import { menuView, selectMenus, type MenuView } from './menu-view.ts';
+import { menuView, menuViews, selectMenus, type MenuView } from './menu-view.ts';
+import { loadOptionGroups } from './option-group-view.ts';
+import type { TranslationsValue } from './translations.ts';
 
 /** What an admin may set on a menu (all of it when adding, any of it when changing). */
 export type MenuFields = {
@@ -15,6 +17,8 @@ export type MenuFields = {
   name: string;
   price: number;
   description?: string | null;
+  /** Replaces every translation of the menu. */
+  translations?: TranslationsValue;
   isAvailable?: boolean;
   displayOrder?: number;
 };
@@ -22,7 +26,8 @@ export type MenuFields = {
 const ofStore = (storeId: string, menuId: string) =>
   and(eq(menus.storeId, storeId), eq(menus.id, menuId));
 
-function menuNotFound(): ApiError {
+/** 404 for a menu that is not the store's (unknown, or another store's: the same answer). */
+export function menuNotFound(): ApiError {
   return new ApiError(404, 'NOT_FOUND', '메뉴를 찾을 수 없습니다.');
 }
 
@@ -37,8 +42,8 @@ function endOfCategory(storeId: string, categoryId: string): SQL {
   return sql`(select coalesce(max(${other.displayOrder}) + 1, 0) from ${menus} as ${sql.identifier('other_menu')} where ${other.storeId} = ${storeId} and ${other.categoryId} = ${categoryId})`;
 }
 
-/** Tablets reload the guests' menu on this event. */
-function menuChanged(
+/** Tablets reload the guests' menu on this event; recorded in the change's transaction. */
+export function menuChanged(
   tx: Transaction,
   storeId: string,
   action: 'created' | 'updated' | 'deleted' | 'reordered',
@@ -58,7 +63,12 @@ export async function listMenus(
   categoryId?: string,
 ): Promise<MenuView[]> {
   if (categoryId === undefined) {
-    return (await selectMenus(db, eq(menus.storeId, storeId))).map(menuView);
+    // Every menu of the store: its groups are read side by side with the menus.
+    const [rows, groups] = await Promise.all([
+      selectMenus(db, eq(menus.storeId, storeId)),
+      loadOptionGroups(db, storeId),
+    ]);
+    return rows.map((menu) => menuView(menu, groups.get(menu.id) ?? []));
   }
   const [category] = await db
     .select({ id: menuCategories.id })
@@ -69,14 +79,21 @@ export async function listMenus(
     db,
     and(eq(menus.storeId, storeId), eq(menus.categoryId, categoryId)),
   );
-  return rows.map(menuView);
+  return menuViews(db, storeId, rows);
 }
 
-/** One menu of the store. */
-export async function getMenu(db: Database, storeId: string, menuId: string): Promise<MenuView> {
-  const [menu] = await db.select().from(menus).where(ofStore(storeId, menuId));
+/** One menu of the store, with its option groups (the admin menu object). */
+export async function getMenu(
+  db: Database | Transaction,
+  storeId: string,
+  menuId: string,
+): Promise<MenuView> {
+  const [[menu], groups] = await Promise.all([
+    db.select().from(menus).where(ofStore(storeId, menuId)),
+    loadOptionGroups(db, storeId, [menuId]),
+  ]);
   if (!menu) throw menuNotFound();
-  return menuView(menu);
+  return menuView(menu, groups.get(menuId) ?? []);
 }
 
 /**
@@ -95,12 +112,14 @@ export async function addMenu(db: Database, storeId: string, input: MenuFields):
           name: input.name,
           price: input.price,
           description: input.description || null,
+          translations: input.translations ?? {},
           isAvailable: input.isAvailable ?? true,
           displayOrder: input.displayOrder ?? endOfCategory(storeId, input.categoryId),
         })
         .returning();
       await menuChanged(tx, storeId, 'created', { menuId: menu!.id, categoryId: menu!.categoryId });
-      return menuView(menu!);
+      // A new menu has no choices yet.
+      return menuView(menu!, []);
     });
   } catch (error) {
     if (violates(error, CONSTRAINTS.menuCategory)) throw unknownCategory();
@@ -132,6 +151,7 @@ export async function changeMenu(
           price: input.price,
           // A blank description is no description: the tablet shows nothing either way.
           description: input.description === '' ? null : input.description,
+          translations: input.translations,
           isAvailable: input.isAvailable,
           displayOrder: input.displayOrder ?? movedToEnd,
         })
@@ -139,7 +159,8 @@ export async function changeMenu(
         .returning();
       if (!menu) throw menuNotFound();
       await menuChanged(tx, storeId, 'updated', { menuId, categoryId: menu.categoryId });
-      return menuView(menu);
+      const [view] = await menuViews(tx, storeId, [menu]);
+      return view!;
     });
   } catch (error) {
     if (violates(error, CONSTRAINTS.menuCategory)) throw unknownCategory();
@@ -192,7 +213,14 @@ export async function reorderMenus(
       .for('update');
     if (!category) throw unknownCategory();
     const inCategory = and(eq(menus.storeId, storeId), eq(menus.categoryId, categoryId));
-    const current = await tx.select({ id: menus.id }).from(menus).where(inCategory).for('update');
+    // In id order, the order in which a guest's order share-locks the menus it charges
+    // (order-lines.ts): two lockers that take rows in one order cannot deadlock.
+    const current = await tx
+      .select({ id: menus.id })
+      .from(menus)
+      .where(inCategory)
+      .orderBy(asc(menus.id))
+      .for('update');
     const currentIds = new Set(current.map((menu) => menu.id));
     const foreign = menuIds.filter((id) => !currentIds.has(id));
     if (foreign.length > 0) {
@@ -217,6 +245,6 @@ export async function reorderMenus(
         .where(and(inCategory, inArray(menus.id, menuIds)));
     }
     await menuChanged(tx, storeId, 'reordered', { menuId: null, categoryId });
-    return (await selectMenus(tx, inCategory)).map(menuView);
+    return menuViews(tx, storeId, await selectMenus(tx, inCategory));
   });
 }

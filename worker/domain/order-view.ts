@@ -13,6 +13,33 @@ export const SessionTotal = z
   .min(0)
   .openapi({ description: "whole won, the sum of the session's orders" });
 
+/** An option the guest chose on a line, as it was when ordered (the kitchen's names). */
+const LineOptionSchema = z
+  .object({
+    option_id: z.uuid(),
+    group_name: z.string(),
+    name: z.string(),
+    price_delta: z.number().int().openapi({ description: 'whole won added to the unit price' }),
+  })
+  .openapi('LineOption');
+
+/** An ordered line as every answer shows it: what was ordered and what it cost then. */
+export const OrderLineSchema = z
+  .object({
+    menu_id: z.uuid().nullable().openapi({ description: 'null once the menu was deleted' }),
+    menu_name: z.string(),
+    quantity: z.number().int(),
+    unit_price: z
+      .number()
+      .int()
+      .openapi({ description: "the menu's price plus the chosen options' deltas" }),
+    options: z.array(LineOptionSchema).openapi({ description: 'by group, then option order' }),
+    note: z.string().nullable().openapi({ description: "the guest's note on this line" }),
+    subtotal: z.number().int(),
+  })
+  .openapi('OrderLine');
+export type OrderLineView = z.infer<typeof OrderLineSchema>;
+
 /** An order as every API answer shows it (customer and admin alike). */
 export const OrderSchema = z
   .object({
@@ -22,15 +49,8 @@ export const OrderSchema = z
     table_session_id: z.uuid(),
     status: z.enum(ORDER_STATUSES),
     total_amount: z.number().int().openapi({ description: 'whole won' }),
-    items: z.array(
-      z.object({
-        menu_id: z.uuid().nullable().openapi({ description: 'null once the menu was deleted' }),
-        menu_name: z.string(),
-        quantity: z.number().int(),
-        unit_price: z.number().int(),
-        subtotal: z.number().int(),
-      }),
-    ),
+    items: z.array(OrderLineSchema),
+    request: z.string().nullable().openapi({ description: "the guest's request (요청사항)" }),
     created_at: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('Order');
@@ -64,14 +84,30 @@ export async function loadOrders(
   return rows.map((row) => toOrderView(row, itemsByOrder.get(row.id) ?? []));
 }
 
-/** What the API shows of an order's line: its row without ids. */
-type LineRow = Pick<
+/** What the API shows of an ordered line (active or archived): its row without ids. */
+export type LineRow = Pick<
   OrderItem,
-  'position' | 'menuId' | 'menuName' | 'quantity' | 'unitPrice' | 'subtotal'
+  'menuId' | 'menuName' | 'quantity' | 'unitPrice' | 'options' | 'note' | 'subtotal'
 >;
 
+/** The API shape of an ordered line. */
+export function toLineView(line: LineRow): OrderLineView {
+  return {
+    menu_id: line.menuId,
+    menu_name: line.menuName,
+    quantity: line.quantity,
+    unit_price: line.unitPrice,
+    options: line.options,
+    note: line.note,
+    subtotal: line.subtotal,
+  };
+}
+
 /** The API shape of an order row and its lines (in the order the guest entered them). */
-export function toOrderView(order: Order, items: LineRow[]): OrderView {
+export function toOrderView(
+  order: Order,
+  items: Array<LineRow & Pick<OrderItem, 'position'>>,
+): OrderView {
   return {
     id: order.id,
     order_number: order.orderNumber,
@@ -79,15 +115,8 @@ export function toOrderView(order: Order, items: LineRow[]): OrderView {
     table_session_id: order.tableSessionId,
     status: order.status,
     total_amount: order.totalAmount,
-    items: items
-      .toSorted((a, b) => a.position - b.position)
-      .map((item) => ({
-        menu_id: item.menuId,
-        menu_name: item.menuName,
-        quantity: item.quantity,
-        unit_price: item.unitPrice,
-        subtotal: item.subtotal,
-      })),
+    items: items.toSorted((a, b) => a.position - b.position).map(toLineView),
+    request: order.request,
     created_at: order.createdAt.toISOString(),
   };
 }

@@ -1,17 +1,11 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import {
-  menus,
-  orderItems,
-  orderNumberCounters,
-  orders,
-  stores,
-  tableSessions,
-} from '../../db/schema.ts';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { orderItems, orderNumberCounters, orders, stores, tableSessions } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
 import { recordEvent } from './events.ts';
 import { claimIdempotencyKey, rememberResponse, requestHash } from './idempotency.ts';
-import { loadOrders, toOrderView, type OrderView } from './order-view.ts';
+import { priceLines, type OrderLine, type PricedLine } from './order-lines.ts';
+import { loadOrders, toLineView, toOrderView, type OrderView } from './order-view.ts';
 
 /**
  * The most one order may come to, in won. Ten of the dearest dish a menu may have (10,000,000)
@@ -27,37 +21,35 @@ export const MAX_SESSION_TOTAL = 1_000_000_000;
 /** Tries at joining the table's session while "이용 완료" keeps ending it under us. */
 const SESSION_TRIES = 5;
 
-export type OrderLine = { menuId: string; quantity: number };
-
 /** A guest's order from a table, as the tablet sent it (validated at the edge, ids lower case). */
 export type PlaceOrder = {
   storeId: string;
   tableId: string;
   items: OrderLine[];
+  /** The guest's request for the whole order (요청사항; trimmed, null when there is none). */
+  request?: string | null;
+  /** What the tablet showed the guest as the order's total; the order is refused if it differs. */
+  expectedTotal?: number;
   /** The tablet's `Idempotency-Key`, if it sent one. */
   idempotencyKey?: string;
 };
 
 /**
  * Takes a guest's order, in one transaction: the same `Idempotency-Key` with the same body answers
- * the first order again (`replayed`); every menu must be of the caller's store
- * (`404 MENU_NOT_FOUND`) and available (`409 MENU_UNAVAILABLE`); names and prices are snapshotted;
- * the order comes to at most {@link MAX_ORDER_TOTAL} (400); the table's active session is joined,
- * or opened by this first order, and may not pass {@link MAX_SESSION_TOTAL} with it
- * (`409 SESSION_TOTAL_LIMIT_REACHED`); the store's next order number for its local business day is
- * taken; the `order.created` event is recorded.
+ * the first order again (`replayed`); the lines are priced against the store's menu as it is now
+ * (menus, options and their rules: see {@link priceLines}), names, prices, options and notes
+ * snapshotted; the order comes to at most {@link MAX_ORDER_TOTAL} (400) and, when the tablet sent
+ * `expected_total`, to exactly that (`409 PRICE_CHANGED`, checked before anything is written); the
+ * table's active session is joined, or opened by this first order, and may not pass
+ * {@link MAX_SESSION_TOTAL} with it (`409 SESSION_TOTAL_LIMIT_REACHED`); the store's next order
+ * number for its local business day is taken; the `order.created` event is recorded.
  */
 export async function createOrder(
   db: Database,
   input: PlaceOrder,
 ): Promise<{ order: OrderView; replayed: boolean }> {
   const key = input.idempotencyKey;
-  const hash =
-    key === undefined
-      ? null
-      : await requestHash({
-          items: input.items.map((line) => ({ menu_id: line.menuId, quantity: line.quantity })),
-        });
+  const hash = key === undefined ? null : await fingerprint(input);
   return db.transaction(async (tx) => {
     if (key !== undefined && hash !== null) {
       // First, so that a concurrent retry waits here for this order instead of placing its own.
@@ -65,11 +57,19 @@ export async function createOrder(
       const earlier = await claimIdempotencyKey(tx, claim);
       if (earlier) return { order: earlier.response as OrderView, replayed: true };
     }
-    const snapshot = await snapshotLines(tx, input.storeId, input.items);
+    const lines = await priceLines(tx, input.storeId, input.items);
+    const total = lines.reduce((sum, line) => sum + line.subtotal, 0);
+    assertWithinOrderLimit(total);
+    if (input.expectedTotal !== undefined) assertExpectedTotal(input.expectedTotal, total, lines);
     const sessionId = await joinOrOpenSession(tx, input.storeId, input.tableId);
     // Last before the event: the counter row stays locked until commit and serialises the
     // store's orders, so it is held as briefly as possible.
-    const { order, items, spentBefore } = await insertOrder(tx, { ...input, sessionId, snapshot });
+    const { order, items, spentBefore } = await insertOrder(tx, {
+      ...input,
+      sessionId,
+      lines,
+      total,
+    });
     // After the write (the throw rolls it back): the sum comes from the same statement.
     assertWithinSessionLimit(spentBefore, order.totalAmount);
     const view = toOrderView(order, items);
@@ -89,45 +89,44 @@ export async function createOrder(
 }
 
 /**
- * Looks up the ordered menus in the caller's store and snapshots name and unit price per line.
- * Another store's menu is indistinguishable from a missing one.
+ * The order as the idempotency key remembers it: options as a set per line, notes, request and
+ * expected total. Absent, empty and null fields are left out, so an order without them has the
+ * fingerprint it had before they existed (a key claimed then still replays).
  */
-async function snapshotLines(tx: Transaction, storeId: string, lines: OrderLine[]) {
-  const ids = [...new Set(lines.map((line) => line.menuId))];
-  const found = await tx
-    .select({ id: menus.id, name: menus.name, price: menus.price, available: menus.isAvailable })
-    .from(menus)
-    .where(and(eq(menus.storeId, storeId), inArray(menus.id, ids)));
-  const byId = new Map(found.map((menu) => [menu.id, menu]));
-  const missing = ids.filter((id) => !byId.has(id));
-  if (missing.length > 0) {
-    throw new ApiError(404, 'MENU_NOT_FOUND', '주문하신 메뉴를 찾을 수 없습니다.', {
-      details: { menu_ids: missing },
-    });
-  }
-  const soldOut = ids.filter((id) => !byId.get(id)!.available);
-  if (soldOut.length > 0) {
-    throw new ApiError(409, 'MENU_UNAVAILABLE', '품절된 메뉴가 포함되어 있습니다.', {
-      details: { menu_ids: soldOut },
-    });
-  }
-  const snapshot = lines.map((line) => {
-    const menu = byId.get(line.menuId)!;
-    return {
-      menuId: menu.id,
-      menuName: menu.name,
-      unitPrice: menu.price,
+function fingerprint(input: PlaceOrder): Promise<string> {
+  return requestHash({
+    items: input.items.map((line) => ({
+      menu_id: line.menuId,
       quantity: line.quantity,
-      subtotal: menu.price * line.quantity,
-    };
+      option_ids: line.optionIds?.length ? line.optionIds.toSorted() : undefined,
+      note: line.note ?? undefined,
+    })),
+    request: input.request ?? undefined,
+    expected_total: input.expectedTotal,
   });
-  const total = snapshot.reduce((sum, line) => sum + line.subtotal, 0);
-  if (total > MAX_ORDER_TOTAL) {
-    throw new ApiError(400, 'VALIDATION_ERROR', '한 번에 주문할 수 있는 금액을 넘었습니다.', {
-      details: { total_amount: total, max_total_amount: MAX_ORDER_TOTAL },
-    });
-  }
-  return snapshot;
+}
+
+/** Refuses an order above {@link MAX_ORDER_TOTAL}. */
+function assertWithinOrderLimit(total: number): void {
+  if (total <= MAX_ORDER_TOTAL) return;
+  throw new ApiError(400, 'VALIDATION_ERROR', '한 번에 주문할 수 있는 금액을 넘었습니다.', {
+    details: { total_amount: total, max_total_amount: MAX_ORDER_TOTAL },
+  });
+}
+
+/**
+ * No silent price change: the guest confirmed `expected` on the tablet; if a price, a delta or the
+ * menu changed since, the order is refused with the lines as they cost now, before anything is
+ * written.
+ */
+function assertExpectedTotal(expected: number, total: number, lines: PricedLine[]): void {
+  if (expected === total) return;
+  throw new ApiError(
+    409,
+    'PRICE_CHANGED',
+    '주문하신 메뉴의 가격이 바뀌었습니다. 바뀐 금액을 확인하고 다시 주문해 주세요.',
+    { details: { expected_total: expected, total, lines: lines.map(toLineView) } },
+  );
 }
 
 /** Refuses an order that would take the party's stay past {@link MAX_SESSION_TOTAL}. */
@@ -192,7 +191,7 @@ async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: stri
  */
 async function insertOrder(
   tx: Transaction,
-  input: PlaceOrder & { sessionId: string; snapshot: Awaited<ReturnType<typeof snapshotLines>> },
+  input: PlaceOrder & { sessionId: string; lines: PricedLine[]; total: number },
 ) {
   const orderId = crypto.randomUUID();
   const counter = tx.$with('counter').as(
@@ -223,14 +222,15 @@ async function insertOrder(
         tableSessionId: input.sessionId,
         orderNumber: sql`(select ${counter.lastNumber} from ${counter})`,
         businessDate: sql`(select ${counter.businessDate} from ${counter})`,
-        totalAmount: input.snapshot.reduce((sum, line) => sum + line.subtotal, 0),
+        totalAmount: input.total,
+        request: input.request ?? null,
         // The time the number was taken (not the transaction's start), so that "newest first"
         // and the order numbers of a day agree even for orders that raced.
         createdAt: sql`clock_timestamp()`,
       })
       .returning(),
   );
-  const items = input.snapshot.map((line, position) => ({ ...line, orderId, position }));
+  const items = input.lines.map((line, position) => ({ ...line, orderId, position }));
   // Checked against the order at the end of the statement, once `placed` has written it.
   const lines = tx.$with('lines').as(tx.insert(orderItems).values(items));
   // The statement's snapshot: the session's orders without this one.

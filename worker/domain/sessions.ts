@@ -17,8 +17,9 @@ export type SessionCompletion = { tableId: string; completed: CompletedSession }
 
 /**
  * "이용 완료": ends the table's active session and moves all its orders (any state), with their
- * lines, to the order history — in one transaction, so the table is either cleared and archived
- * or untouched. Unknown table or another store's → 404; no active session → 409 NO_ACTIVE_SESSION.
+ * requests and their lines (options and notes included), to the order history — in one
+ * transaction, so the table is either cleared and archived or untouched. Unknown table or another
+ * store's → 404; no active session → 409 NO_ACTIVE_SESSION.
  *
  * Lock protocol (shared with order creation): the active session is locked `for update`, which
  * waits for orders being placed (they hold it `for no key update`) and makes a second completion
@@ -70,20 +71,21 @@ export async function completeSession(
         delete from orders
         where table_session_id = ${session.id} and store_id = ${storeId}
         returning id, store_id, table_id, table_session_id, order_number, status, total_amount,
-                  created_at
+                  request, created_at
       ), archived as (
         insert into order_history (store_id, table_id, table_number, table_session_id,
-          original_order_id, order_number, status, total_amount, ordered_at, completed_at)
+          original_order_id, order_number, status, total_amount, request, ordered_at,
+          completed_at)
         select store_id, table_id, ${table.tableNumber}, table_session_id, id, order_number,
-               status, total_amount, created_at,
+               status, total_amount, request, created_at,
                (select ended_at from table_sessions where id = ${session.id})
         from moved
         returning id, original_order_id
       ), archived_lines as (
         insert into order_history_items (order_history_id, menu_id, position, menu_name,
-          unit_price, quantity, subtotal)
+          unit_price, quantity, subtotal, options, note)
         select archived.id, line.menu_id, line.position, line.menu_name, line.unit_price,
-               line.quantity, line.subtotal
+               line.quantity, line.subtotal, line.options, line.note
         from order_items line
         join archived on archived.original_order_id = line.order_id
       )

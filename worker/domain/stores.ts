@@ -1,6 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { asc, sql } from 'drizzle-orm';
-import { DEFAULT_HISTORY_RETENTION_DAYS, stores } from '../../db/schema.ts';
+import {
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  MENU_LANGUAGES,
+  stores,
+  type MenuLanguage,
+} from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
 
@@ -10,6 +15,9 @@ export const StoreSchema = z
     id: z.uuid(),
     name: z.string(),
     timezone: z.string().openapi({ example: 'Asia/Seoul', description: 'IANA time zone' }),
+    default_language: z.enum(MENU_LANGUAGES).openapi({
+      description: "the language of its menu's base names: guests asking for no other read it",
+    }),
     history_retention_days: z.int().openapi({
       example: DEFAULT_HISTORY_RETENTION_DAYS,
       description: 'days a completed order stays in the history before it is removed',
@@ -23,6 +31,7 @@ const storeView = {
   id: stores.id,
   name: stores.name,
   timezone: stores.timezone,
+  default_language: stores.defaultLanguage,
   history_retention_days: stores.historyRetentionDays,
 };
 
@@ -53,7 +62,12 @@ const SQLSTATE_INVALID_PARAMETER = '22023';
  */
 export async function openStore(
   db: Database,
-  input: { name: string; timezone: string; history_retention_days: number },
+  input: {
+    name: string;
+    timezone: string;
+    default_language: MenuLanguage;
+    history_retention_days: number;
+  },
 ): Promise<StoreView> {
   try {
     await db.execute(sql`select now() at time zone ${input.timezone}`);
@@ -68,6 +82,7 @@ export async function openStore(
     .values({
       name: input.name,
       timezone: input.timezone,
+      defaultLanguage: input.default_language,
       historyRetentionDays: input.history_retention_days,
     })
     .returning(storeView);

@@ -1,16 +1,36 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { CONSTRAINTS, diningTables, tableSessions } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
 import { violates } from './db-errors.ts';
 import { hashPassword } from '../platform/passwords.ts';
 
+/** A table's label in every answer: always text, as stored. */
+export const TableLabelText = z.string().openapi({ example: 'A-1' });
+
+const labelOrder = new Intl.Collator('ko', { numeric: true, sensitivity: 'base' });
+
+/**
+ * The order the floor reads its tables in: labels compared naturally and ignoring case
+ * (`"2"` before `"10"`, `"a-2"` before `"A-10"`) in Korean order (numbers, then Hangul, then
+ * Latin letters), tables whose labels read the same (`"Cafe"`, `"Café"`) by id. Every list of
+ * tables sorts with it; PostgreSQL's text order would put `"10"` before `"2"`.
+ */
+export function byTableLabel(
+  a: { id: string; table_number: string },
+  b: { id: string; table_number: string },
+): number {
+  const byLabel = labelOrder.compare(a.table_number, b.table_number);
+  if (byLabel !== 0) return byLabel;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /** A table as the admin sees it; the password (hash) never leaves the database. */
 export const TableSchema = z
   .object({
     id: z.uuid(),
-    table_number: z.number().int(),
+    table_number: TableLabelText,
     created_at: z.string().openapi({ format: 'date-time' }),
     active_session_id: z
       .uuid()
@@ -20,7 +40,7 @@ export const TableSchema = z
   .openapi('Table');
 export type TableView = z.infer<typeof TableSchema>;
 
-/** The tables matching `where` (which must name the store) with their active session, by number. */
+/** The tables matching `where` (which must name the store) with their active session, by label. */
 async function loadTables(
   db: Database | Transaction,
   where: SQL | undefined,
@@ -37,14 +57,15 @@ async function loadTables(
       tableSessions,
       and(eq(tableSessions.tableId, diningTables.id), isNull(tableSessions.endedAt)),
     )
-    .where(where)
-    .orderBy(asc(diningTables.tableNumber));
-  return rows.map((row) => ({
-    id: row.id,
-    table_number: row.tableNumber,
-    created_at: row.createdAt.toISOString(),
-    active_session_id: row.activeSessionId,
-  }));
+    .where(where);
+  return rows
+    .map((row) => ({
+      id: row.id,
+      table_number: row.tableNumber,
+      created_at: row.createdAt.toISOString(),
+      active_session_id: row.activeSessionId,
+    }))
+    .sort(byTableLabel);
 }
 
 const ofStore = (storeId: string, tableId: string) =>
@@ -54,25 +75,26 @@ function tableNotFound(): ApiError {
   return new ApiError(404, 'NOT_FOUND', '테이블을 찾을 수 없습니다.');
 }
 
-function tableNumberTaken(tableNumber: number | undefined): ApiError {
+function tableNumberTaken(tableNumber: string | undefined): ApiError {
   return new ApiError(409, 'TABLE_NUMBER_TAKEN', '이미 사용 중인 테이블 번호입니다.', {
     details: { table_number: tableNumber },
   });
 }
 
-/** Every table of the store, by table number. */
+/** Every table of the store, in natural order of their labels. */
 export function listTables(db: Database, storeId: string): Promise<TableView[]> {
   return loadTables(db, eq(diningTables.storeId, storeId));
 }
 
 /**
- * Sets up a new table. The number's uniqueness is the database's to decide
- * (`dining_tables_store_table_number_unique`), so two admins adding "5" at once get one 409.
+ * Sets up a new table. The label's uniqueness, ignoring case, is the database's to decide
+ * (`dining_tables_store_table_number_unique` on `lower(table_number)`), so two admins adding
+ * "b-7" and "B-7" at once get one table and one 409.
  */
 export async function addTable(
   db: Database,
   storeId: string,
-  input: { tableNumber: number; password: string },
+  input: { tableNumber: string; password: string },
 ): Promise<TableView> {
   const passwordHash = await hashPassword(input.password);
   try {
@@ -93,7 +115,7 @@ export async function addTable(
 }
 
 /**
- * Renumbers a table and/or gives it a new password. A new password bumps `password_version`,
+ * Relabels a table and/or gives it a new password. A new password bumps `password_version`,
  * which every table token carries: the tablet's existing tokens stop working at once and it must
  * log in again with the new password.
  */
@@ -101,7 +123,7 @@ export async function changeTable(
   db: Database,
   storeId: string,
   tableId: string,
-  input: { tableNumber?: number; password?: string },
+  input: { tableNumber?: string; password?: string },
 ): Promise<TableView> {
   const passwordHash =
     input.password === undefined ? undefined : await hashPassword(input.password);

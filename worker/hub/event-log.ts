@@ -138,7 +138,10 @@ export class EventLog {
     return seq;
   }
 
-  /** The events after `seq`, oldest first, that a stream for `tableId` (null: admin) receives. */
+  /**
+   * The events after `seq`, oldest first, that a stream for `tableId` receives: all of them for an
+   * admin (null), a table's own and the store-wide ones (no table: the menu) for a table.
+   */
   after(seq: number, tableId: string | null): StoredEvent[] {
     return this.#sql
       .exec<{
@@ -150,7 +153,7 @@ export class EventLog {
         envelope: string;
       }>(
         `SELECT seq, event_id, type, table_id, table_session_id, envelope FROM events
-         WHERE seq > ? AND (? IS NULL OR table_id = ?)
+         WHERE seq > ? AND (? IS NULL OR table_id = ? OR table_id IS NULL)
          ORDER BY seq`,
         seq,
         tableId,

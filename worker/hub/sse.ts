@@ -54,12 +54,16 @@ export function resyncFrame(newestEventId: number): string {
 export type StreamOwner = {
   /** The store admin's or the table's id, as its token names it. */
   accountId: string;
-  /** The table whose events the stream carries; null for a store admin (every event). */
+  /**
+   * The table whose events the stream carries, with the store-wide ones; null for a store admin
+   * (every event).
+   */
   tableId: string | null;
 };
 
 /**
- * One client's stream: the admin's (every event of the store, `tableId` null) or one table's.
+ * One client's stream: the admin's (every event of the store, `tableId` null) or one table's (its
+ * own events and the store-wide ones).
  * Writes never wait: a client that is gone, failed a write or fell too far behind is closed and
  * reported through `onClose` once, so that one dead client never holds up the others.
  */
@@ -83,9 +87,12 @@ export class EventStream {
     this.#writer.closed.catch(() => this.close());
   }
 
-  /** Whether an event of `tableId` (null: a store-wide event) belongs on this stream. */
+  /**
+   * Whether an event of `tableId` belongs on this stream: every event on an admin's; on a table's,
+   * its own and the store-wide ones (`tableId` null: the menu), which every tablet shows.
+   */
   wants(tableId: string | null): boolean {
-    return this.tableId === null || this.tableId === tableId;
+    return this.tableId === null || tableId === null || this.tableId === tableId;
   }
 
   /** Queues a frame; a closed, failing or hopelessly slow client is closed instead. */

@@ -50,9 +50,9 @@ export type StreamRefusal = TooManyStreams & { retryAfterSeconds: number };
  *   the newest 1,000 events and all of the last 24 h;
  * - refuse a replayed relay delivery, in the same step that stores the event, and a replayed
  *   signed image request of this store;
- * - fan events out as SSE: admin streams get every event, a table's stream only that table's
- *   and only of the party now seated; ping idle streams; drop clients that are gone or do not
- *   read;
+ * - fan events out as SSE: admin streams get every event; a table's stream gets the store-wide
+ *   ones (no table: the menu, which every tablet shows) and that table's own, only of the party
+ *   now seated; ping idle streams; drop clients that are gone or do not read;
  * - on reconnect with `Last-Event-ID` (an outbox id), replay everything that arrived after that
  *   event before live events, or tell it to resync when the buffer no longer (or never) held it
  *   or, on a table's stream, when it would show an earlier party's events;
@@ -183,8 +183,8 @@ export class StoreHub extends DurableObject<Env> {
 
   /**
    * What a client that last saw `lastEventId` gets before live events: the frames of the events
-   * after it that belong on its stream, or `resync` when the buffer cannot tell (an unknown or
-   * pruned id).
+   * after it that belong on its stream (a table's: its own and the store-wide ones), or `resync`
+   * when the buffer cannot tell (an unknown or pruned id).
    *
    * A table's stream also resyncs when those events include a party that has left (a session
    * completed): the tablet reloads its order list, which — like GET /api/customer/orders — holds

@@ -1,4 +1,5 @@
 import type { Redis } from '@upstash/redis/cloudflare';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { verifyToken, type Principal, type Role } from '../auth/tokens.ts';
 import type { Prefetched } from '../platform/cache.ts';
@@ -13,8 +14,11 @@ import { enforceRateLimit } from './rate-limit.ts';
  */
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The cache key a route reads first, for the caller `principal` (see {@link authorizedReading}). */
-export type CacheKeyOf = (principal: Principal) => string;
+/**
+ * The cache key a route reads first, for the caller `principal` and what the request asks (a
+ * language, say): see {@link authorizedReading}.
+ */
+export type CacheKeyOf = (principal: Principal, c: Context<AppEnv>) => string;
 
 /**
  * Requires a bearer token of one of `roles`: verifies it, checks the account is still active
@@ -33,7 +37,9 @@ export function requireRole(roles: Role[], cacheKeyOf?: CacheKeyOf) {
     if (!match) throw new ApiError(401, 'TOKEN_MISSING', '로그인이 필요합니다.');
     const { principal, expiresAt } = await verifyToken(c.env, match[1]!);
     const permitted = allowed.has(principal.role);
-    if (permitted && cacheKeyOf) c.set('prefetched', prefetch(c.var.redis, cacheKeyOf(principal)));
+    if (permitted && cacheKeyOf) {
+      c.set('prefetched', prefetch(c.var.redis, cacheKeyOf(principal, c)));
+    }
     // The rate limit and the account check are independent reads (Redis, and Redis or the
     // database): one round trip instead of two. The outcome is decided in a fixed order.
     // A write will need the database: its connection opens meanwhile (for a verified token
@@ -68,7 +74,7 @@ export function authorized(...roles: Role[]) {
 
 /**
  * {@link authorized} for a route answered from the cache: its key (`cacheKeyOf` the verified
- * caller) is read side by side with the rate limit and the account check, so that a cache hit
+ * caller and the request) is read side by side with the rate limit and the account check, so that a cache hit
  * costs one Redis round trip instead of two. The route passes `c.var.prefetched` to `cached`.
  */
 export function authorizedReading(cacheKeyOf: CacheKeyOf, ...roles: Role[]) {

@@ -1,4 +1,5 @@
 import type { Redis } from '@upstash/redis/cloudflare';
+import { MENU_LANGUAGES, type MenuLanguage } from '../../db/schema.ts';
 
 /** How long a cached answer lives when nothing invalidates it first: 5 minutes. */
 export const CACHE_TTL_SECONDS = 300;
@@ -21,8 +22,12 @@ const VERSION_TTL_SECONDS = 24 * 60 * 60;
  * another's answer.
  */
 export const cacheKeys = {
-  /** The guests' menu of a store (GET /api/customer/menus). */
-  guestMenu: (storeId: string) => `menu:categories:${storeId}`,
+  /**
+   * The guests' menu of a store in one language (GET /api/customer/menus?lang=); `default` for
+   * the requests that name no language the menu speaks, answered in the store's own.
+   */
+  guestMenu: (storeId: string, lang?: MenuLanguage) =>
+    `menu:categories:${storeId}:${lang ?? 'default'}`,
   /** The floor view of a store (GET /api/admin/dashboard). */
   dashboard: (storeId: string) => `dashboard:snapshot:${storeId}`,
   /**
@@ -50,11 +55,13 @@ export const cacheKeys = {
  */
 
 /**
- * The guests' menu of a store changed (a category, a menu, its image): forget its cached copy.
- * Called once the write has committed, before answering, so the next tablet reads the new menu.
+ * The guests' menu of a store changed (a category, a menu, its choices, its image): forget its
+ * cached copy in every language. Called once the write has committed, before answering, so the
+ * next tablet reads the new menu.
  */
 export function menuChanged(redis: Redis, storeId: string): Promise<void> {
-  return invalidate(redis, cacheKeys.guestMenu(storeId));
+  const languages = [undefined, ...MENU_LANGUAGES];
+  return invalidate(redis, ...languages.map((lang) => cacheKeys.guestMenu(storeId, lang)));
 }
 
 /**

@@ -5,6 +5,7 @@ import { HistoryOrderSchema, orderHistory } from '../domain/history.ts';
 import { OrderSchema, SessionTotal } from '../domain/order-view.ts';
 import { adminOrders, changeOrderStatus, deleteOrder } from '../domain/order-status.ts';
 import { completeSession } from '../domain/sessions.ts';
+import { TableLabelText } from '../domain/tables.ts';
 import {
   CACHE_TTL_SECONDS,
   cached,
@@ -31,7 +32,7 @@ const OrderStatus = z.enum(ORDER_STATUSES);
 const FloorTableSchema = z
   .object({
     id: z.uuid(),
-    table_number: z.number().int(),
+    table_number: TableLabelText,
     session: z
       .object({
         id: z.uuid(),

@@ -15,6 +15,8 @@ import {
   removeMenu,
   reorderMenus,
 } from '../domain/menus.ts';
+import { DisplayOrder, OptionGroupsInput, replaceOptionGroups } from '../domain/option-groups.ts';
+import { translationsOf } from '../domain/translations.ts';
 import { menuChanged } from '../platform/cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import {
@@ -34,16 +36,24 @@ const notEmpty = [
   { message: '변경할 값을 하나 이상 보내 주세요.' },
 ] as const;
 
-const DisplayOrder = z.number().int().min(0).max(1_000_000);
+const CategoryName = SingleLine.trim().min(1).max(50);
 const CategoryFields = z.object({
-  name: SingleLine.trim().min(1).max(50).openapi({ example: '찌개류' }),
+  name: CategoryName.openapi({ example: '찌개류' }),
+  translations: translationsOf(CategoryName).optional().openapi({
+    description: 'replaces every translation of the category ({} removes them)',
+  }),
   display_order: DisplayOrder.optional().openapi({ description: 'default: after the last one' }),
 });
+const MenuName = SingleLine.trim().min(1).max(100);
+const MenuDescription = MultiLine.trim().max(1000).nullable().optional();
 const MenuFields = z.object({
   category_id: Uuid,
-  name: SingleLine.trim().min(1).max(100).openapi({ example: '김치찌개' }),
+  name: MenuName.openapi({ example: '김치찌개' }),
   price: z.number().int().min(0).max(10_000_000).openapi({ description: 'whole won' }),
-  description: MultiLine.trim().max(1000).nullable().optional(),
+  description: MenuDescription,
+  translations: translationsOf(MenuName, MenuDescription).optional().openapi({
+    description: 'replaces every translation of the menu ({} removes them)',
+  }),
   is_available: z.boolean().optional().openapi({ description: 'default true; false = 품절' }),
   display_order: DisplayOrder.optional().openapi({ description: 'default: last in its category' }),
 });
@@ -55,6 +65,7 @@ function menuInput(body: Partial<z.infer<typeof MenuFields>>) {
     name: body.name,
     price: body.price,
     description: body.description,
+    translations: body.translations,
     isAvailable: body.is_available,
     displayOrder: body.display_order,
   };
@@ -87,7 +98,7 @@ const changeCategoryRoute = createRoute({
   ...categoryRoute,
   method: 'patch',
   path: '/api/admin/categories/{id}',
-  summary: 'Rename or move a menu category',
+  summary: 'Rename, translate or move a menu category',
   request: { params: IdParam, body: jsonBody(CategoryFields.partial().refine(...notEmpty)) },
   responses: {
     200: jsonResponse(CategorySchema, 'the category'),
@@ -160,9 +171,24 @@ const changeMenuRoute = createRoute({
   ...menuRoute,
   method: 'patch',
   path: '/api/admin/menus/{id}',
-  summary: 'Change a menu: price, 품절, text, order or category',
+  summary: 'Change a menu: price, 품절, text, translations, order or category',
   request: { params: IdParam, body: jsonBody(MenuFields.partial().refine(...notEmpty)) },
   responses: { 200: jsonResponse(MenuSchema, 'the menu'), ...errorResponses(400, 401, 403, 404) },
+});
+const replaceOptionGroupsRoute = createRoute({
+  ...menuRoute,
+  method: 'put',
+  path: '/api/admin/menus/{id}/option-groups',
+  summary: "Replace a menu's choices (option groups and their options)",
+  description:
+    'Groups and options given with an id keep it; those left out are removed; an id that is not ' +
+    "one of this menu's → 404 NOT_FOUND (details.group_ids, details.option_ids), nothing written. " +
+    'min_select ≤ max_select, and both at most the number of options in the group.',
+  request: { params: IdParam, body: jsonBody(OptionGroupsInput) },
+  responses: {
+    200: jsonResponse(MenuSchema, 'the menu with its new choices'),
+    ...errorResponses(400, 401, 403, 404),
+  },
 });
 const removeMenuRoute = createRoute({
   ...menuRoute,
@@ -174,7 +200,7 @@ const removeMenuRoute = createRoute({
 });
 
 /**
- * The store admin's menu book: categories and menus. Every change emits `menu.updated` and
+ * The store admin's menu book: categories, menus and their choices. Every change emits `menu.updated` and
  * invalidates the guests' cached menu.
  */
 export const adminMenus = createRouter()
@@ -185,9 +211,10 @@ export const adminMenus = createRouter()
   })
   .openapi(addCategoryRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
-    const { name, display_order } = c.req.valid('json');
+    const { name, translations, display_order } = c.req.valid('json');
     const category = await addCategory(c.var.db, storeId, {
       name,
+      translations,
       displayOrder: display_order,
     });
     await menuChanged(c.var.redis, storeId);
@@ -195,9 +222,10 @@ export const adminMenus = createRouter()
   })
   .openapi(changeCategoryRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
-    const { name, display_order } = c.req.valid('json');
+    const { name, translations, display_order } = c.req.valid('json');
     const category = await changeCategory(c.var.db, storeId, c.req.valid('param').id, {
       name,
+      translations,
       displayOrder: display_order,
     });
     await menuChanged(c.var.redis, storeId);
@@ -246,6 +274,17 @@ export const adminMenus = createRouter()
       storeId,
       c.req.valid('param').id,
       menuInput(c.req.valid('json')),
+    );
+    await menuChanged(c.var.redis, storeId);
+    return c.json(menu, 200);
+  })
+  .openapi(replaceOptionGroupsRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const menu = await replaceOptionGroups(
+      c.var.db,
+      storeId,
+      c.req.valid('param').id,
+      c.req.valid('json'),
     );
     await menuChanged(c.var.redis, storeId);
     return c.json(menu, 200);

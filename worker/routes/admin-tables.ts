@@ -10,10 +10,9 @@ import {
   jsonBody,
   jsonResponse,
   SingleLine,
+  TableLabel,
 } from '../openapi.ts';
 
-/** Fits the `integer` column; a number beyond it would be a database error, not a 400. */
-const TableNumber = z.number().int().min(1).max(2_147_483_647).openapi({ example: 5 });
 /** What the tablet is set up with; stored only as a bcrypt hash. */
 const TablePassword = SingleLine.min(4).max(64).openapi({ example: '1234' });
 
@@ -21,7 +20,7 @@ const listRoute = createRoute({
   method: 'get',
   path: '/api/admin/tables',
   tags: ['tables'],
-  summary: "The store's tables, by number, with who is seated",
+  summary: "The store's tables, in natural order of their labels, with who is seated",
   ...authorized('store_admin'),
   responses: {
     200: jsonResponse(z.object({ tables: z.array(TableSchema) }), 'the tables'),
@@ -33,10 +32,11 @@ const addRoute = createRoute({
   method: 'post',
   path: '/api/admin/tables',
   tags: ['tables'],
-  summary: 'Set up a table (its number and the password the tablet logs in with)',
+  summary: 'Set up a table (its label and the password the tablet logs in with)',
+  description: 'The label is unique in the store ignoring case: 409 TABLE_NUMBER_TAKEN.',
   ...authorized('store_admin'),
   request: {
-    body: jsonBody(z.object({ table_number: TableNumber, password: TablePassword })),
+    body: jsonBody(z.object({ table_number: TableLabel, password: TablePassword })),
   },
   responses: {
     201: jsonResponse(TableSchema, 'the new table'),
@@ -48,13 +48,13 @@ const changeRoute = createRoute({
   method: 'patch',
   path: '/api/admin/tables/{id}',
   tags: ['tables'],
-  summary: 'Renumber a table or change its password (which logs the tablet out)',
+  summary: 'Relabel a table or change its password (which logs the tablet out)',
   ...authorized('store_admin'),
   request: {
     params: IdParam,
     body: jsonBody(
       z
-        .object({ table_number: TableNumber.optional(), password: TablePassword.optional() })
+        .object({ table_number: TableLabel.optional(), password: TablePassword.optional() })
         .refine((body) => body.table_number !== undefined || body.password !== undefined, {
           message: 'table_number 또는 password 중 하나는 필요합니다.',
         }),
@@ -80,7 +80,7 @@ const removeRoute = createRoute({
 });
 
 /**
- * The store admin's table set-up: list, add, renumber or re-password, remove. Every change
+ * The store admin's table set-up: list, add, relabel or re-password, remove. Every change
  * invalidates the cached dashboard once committed; a new password or a removed table also
  * revokes the tablet's access (`revokeAccess`): its old tokens are refused on the next request
  * and its open streams end at once. Cache keys and the hub come from the row, not the path.

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { keyRing } from '../auth/keys.ts';
 import { loginStoreAdmin, loginSuperAdmin, loginTable } from '../domain/logins.ts';
+import { TableLabelText } from '../domain/tables.ts';
 import type { AppEnv } from '../env.ts';
 import {
   createRouter,
@@ -9,6 +10,7 @@ import {
   jsonBody,
   jsonResponse,
   SingleLine,
+  TableLabel,
   Uuid,
 } from '../openapi.ts';
 
@@ -34,12 +36,12 @@ const tableLogin = createRoute({
   path: '/api/customer/auth/login',
   tags: ['auth'],
   summary: 'A tablet logs in as its table',
+  description: 'The table is found by its label ignoring case (`"a-1"` logs into `"A-1"`).',
   request: {
     body: jsonBody(
       z.object({
         store_id: Uuid,
-        // `dining_tables.table_number` is an int4: a larger number would fail the query (500).
-        table_number: z.number().int().min(1).max(2_147_483_647),
+        table_number: TableLabel,
         password: Password,
       }),
     ),
@@ -49,7 +51,7 @@ const tableLogin = createRoute({
       z
         .object({
           ...TokenFields,
-          table: z.object({ id: z.uuid(), table_number: z.number().int() }),
+          table: z.object({ id: z.uuid(), table_number: TableLabelText }),
           store: z.object({ id: z.uuid(), name: z.string() }),
         })
         .openapi('TableLogin'),

@@ -132,7 +132,8 @@ const tableStream = streamRoute(
   '/api/customer/orders/stream',
   'table',
   "The calling table's events, live (the tablet)",
-  'The events of the party now seated at the table: a `Last-Event-ID` from before its last ' +
+  "The store's store-wide events (the menu: `menu.*`, a dish sold out) and the events of the " +
+    'party now seated at the table: a `Last-Event-ID` from before its last ' +
     '이용 완료 gets `event: resync` (reload the order list), never an earlier party’s events.',
 );
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../db/schema.ts';
+import { DEFAULT_HISTORY_RETENTION_DAYS, MENU_LANGUAGES } from '../../db/schema.ts';
 import {
   createStoreAdmin,
   listStoreAdmins,
@@ -37,6 +37,9 @@ const StoreBody = z.object({
     .overwrite((tz) => canonicalTimeZone(tz) ?? tz)
     .default(DEFAULT_TIMEZONE)
     .openapi({ example: 'Asia/Seoul', description: `IANA time zone, default ${DEFAULT_TIMEZONE}` }),
+  default_language: z.enum(MENU_LANGUAGES).default('ko').openapi({
+    description: "the language of the menu's base names (the kitchen's), default ko",
+  }),
   history_retention_days: z
     .int()
     .min(1)

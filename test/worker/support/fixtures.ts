@@ -101,17 +101,17 @@ export async function newSuperAdmin(): Promise<{ id: string; username: string; t
   });
 }
 
-/** A table of the store and a tablet token for it. */
+/** A table of the store (labelled `tableNumber`, or a random number) and a tablet token for it. */
 export async function newTable(
   storeId: string,
-  tableNumber?: number,
-): Promise<{ id: string; tableNumber: number; token: string }> {
+  tableNumber?: string,
+): Promise<{ id: string; tableNumber: string; token: string }> {
   return withDb(async (db) => {
     const [table] = await db
       .insert(schema.diningTables)
       .values({
         storeId,
-        tableNumber: tableNumber ?? 1 + Math.floor(Math.random() * 1_000_000),
+        tableNumber: tableNumber ?? String(1 + Math.floor(Math.random() * 1_000_000)),
         passwordHash: await hashed(),
       })
       .returning();

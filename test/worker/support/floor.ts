@@ -109,7 +109,7 @@ export async function placeOrder(
 
 /** A past order in a table's history, completed at a chosen instant. */
 export async function archiveOrder(
-  table: { storeId: string; id: string; tableNumber: number },
+  table: { storeId: string; id: string; tableNumber: string },
   values: {
     completedAt: Date;
     orderNumber?: number;
@@ -219,8 +219,11 @@ export function orderView(session: Session, order: PlacedOrder, status = order.s
       menu_name: line.name,
       quantity: line.quantity,
       unit_price: line.price,
+      options: [],
+      note: null,
       subtotal: line.price * line.quantity,
     })),
+    request: null,
     created_at: order.createdAt.toISOString(),
   };
 }

@@ -169,7 +169,7 @@ export async function holdingOrderNumbers(
 }
 
 /** Resolves once `count` other backends wait on a lock held by backend `pid`, or by its waiters. */
-async function blockedBy(db: Database, pid: number, count = 1): Promise<void> {
+export async function blockedBy(db: Database, pid: number, count = 1): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const { rows } = await db.execute<{ waiting: number }>(sql`
