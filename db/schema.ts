@@ -36,15 +36,36 @@ import {
 } from 'drizzle-orm/pg-core';
 
 /** The kitchen states, in the only order an order may move through them. */
-export const ORDER_STATUSES = ['pending', 'preparing', 'cooked', 'delivered'] as const;
+export const KITCHEN_STATUSES = ['pending', 'preparing', 'cooked', 'delivered'] as const;
+export type KitchenStatus = (typeof KITCHEN_STATUSES)[number];
+/**
+ * Every state an order can be in: a kitchen state, or `cancelled` (voided by an admin from any
+ * state, kept with who, when and why, and outside every total).
+ */
+export const ORDER_STATUSES = [...KITCHEN_STATUSES, 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Why a guest calls the staff (직원 호출). */
+export const CALL_REASONS = ['water', 'cutlery', 'bill', 'help', 'other'] as const;
+export type CallReason = (typeof CALL_REASONS)[number];
+/** A call is open until an admin acknowledges it, or until 이용 완료 closes it. */
+export const CALL_STATUSES = ['open', 'acknowledged', 'closed'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+/** How long a guest's note on a staff call may be, in characters. */
+export const CALL_NOTE_MAX_LENGTH = 100;
+/** How long an admin's reason for cancelling an order may be, in characters. */
+export const CANCEL_REASON_MAX_LENGTH = 200;
 
 /** The event types (docs/events.md); the outbox accepts no other. */
 export const EVENT_TYPES = [
   'order.created',
   'order.status_changed',
-  'order.deleted',
+  'order.cancelled',
   'table.session_completed',
+  'table.session_moved',
+  'table.session_merged',
+  'table.call_requested',
+  'table.call_acknowledged',
   'menu.updated',
   'menu.image_uploaded',
   'menu.image_ready',
@@ -91,6 +112,7 @@ export const CONSTRAINTS = {
   superAdminUsernameTaken: 'admins_super_admin_username_unique',
   orderNumberTaken: 'orders_store_day_number_unique',
   orderSession: 'orders_session_fk',
+  oneOpenCallPerReason: 'staff_calls_one_open_per_reason',
   idempotencyKey: 'idempotency_keys_pkey',
 } as const;
 
@@ -383,6 +405,31 @@ export const menuOptions = pgTable(
 );
 
 /**
+ * A voided order's record (orders and history alike): when, by which admin, and why. An order is
+ * `cancelled` exactly when it has `cancelled_at`.
+ */
+const cancelColumns = () => ({
+  cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+  cancelledBy: uuid('cancelled_by'),
+  cancelReason: text('cancel_reason'),
+});
+function cancelChecks(
+  prefix: string,
+  t: Record<'status' | 'cancelledAt' | 'cancelReason', AnyPgColumn>,
+) {
+  return [
+    check(
+      `${prefix}_cancelled_has_record`,
+      sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null)`,
+    ),
+    check(
+      `${prefix}_cancel_reason_length`,
+      sql`char_length(${t.cancelReason}) <= ${sql.raw(String(CANCEL_REASON_MAX_LENGTH))}`,
+    ),
+  ];
+}
+
+/**
  * Per store and business day, the last order number handed out. The API takes the next one with
  * `insert … values (store, day, 1) on conflict (store_id, business_date) do update set
  * last_number = order_number_counters.last_number + 1 returning last_number`: sequential, no gaps
@@ -418,16 +465,20 @@ export const orders = pgTable(
     totalAmount: integer('total_amount').notNull(),
     /** The guest's request for the whole order (요청사항), or null. */
     request: text('request'),
+    ...cancelColumns(),
     businessDate: date('business_date', { mode: 'string' }).notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
+    // ON UPDATE CASCADE: a party that moves to another table (its session's table_id changes)
+    // takes its orders along in the same statement.
     foreignKey({
       name: CONSTRAINTS.orderSession,
       columns: [t.storeId, t.tableId, t.tableSessionId],
       foreignColumns: [tableSessions.storeId, tableSessions.tableId, tableSessions.id],
-    }),
+    }).onUpdate('cascade'),
+    ...cancelChecks('orders', t),
     check('orders_status_valid', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
     check('orders_order_number_positive', sql`${t.orderNumber} > 0`),
     check('orders_total_not_negative', sql`${t.totalAmount} >= 0`),
@@ -528,6 +579,7 @@ export const orderHistory = pgTable(
     status: text('status', { enum: ORDER_STATUSES }).notNull(),
     totalAmount: integer('total_amount').notNull(),
     request: text('request'),
+    ...cancelColumns(),
     orderedAt: timestamp('ordered_at', { withTimezone: true }).notNull(),
     completedAt: timestamp('completed_at', { withTimezone: true }).notNull(),
   },
@@ -535,6 +587,7 @@ export const orderHistory = pgTable(
     check('order_history_status_valid', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
     check('order_history_total_not_negative', sql`${t.totalAmount} >= 0`),
     requestFits('order_history', t.request),
+    ...cancelChecks('order_history', t),
     check('order_history_completed_after_ordered', sql`${t.completedAt} >= ${t.orderedAt}`),
     index('order_history_table_completed_idx').on(t.tableId, t.completedAt.desc()),
     index('order_history_store_completed_idx').on(t.storeId, t.completedAt.desc()),
@@ -559,6 +612,75 @@ export const orderHistoryItems = pgTable(
 );
 
 /**
+ * A guest's call for the staff (직원 호출) from a table. One open call per table and reason: the
+ * same reason while one is open answers that call. An admin acknowledges it; 이용 완료 closes
+ * the table's calls that are still open.
+ */
+export const staffCalls = pgTable(
+  'staff_calls',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storeId: storeId(),
+    tableId: uuid('table_id').notNull(),
+    reason: text('reason', { enum: CALL_REASONS }).notNull(),
+    note: text('note'),
+    status: text('status', { enum: CALL_STATUSES }).notNull().default('open'),
+    createdAt: createdAt(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    acknowledgedBy: uuid('acknowledged_by'),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+  },
+  (t) => [
+    foreignKey({
+      name: 'staff_calls_table_fk',
+      columns: [t.storeId, t.tableId],
+      foreignColumns: [diningTables.storeId, diningTables.id],
+    }).onDelete('cascade'),
+    check('staff_calls_reason_valid', sql`${t.reason} in (${sqlList(CALL_REASONS)})`),
+    check('staff_calls_status_valid', sql`${t.status} in (${sqlList(CALL_STATUSES)})`),
+    check(
+      'staff_calls_note_length',
+      sql`char_length(${t.note}) <= ${sql.raw(String(CALL_NOTE_MAX_LENGTH))}`,
+    ),
+    check(
+      'staff_calls_acknowledged_record',
+      sql`${t.status} <> 'acknowledged' or (${t.acknowledgedAt} is not null and ${t.acknowledgedBy} is not null)`,
+    ),
+    check('staff_calls_closed_record', sql`${t.status} <> 'closed' or ${t.closedAt} is not null`),
+    uniqueIndex(CONSTRAINTS.oneOpenCallPerReason)
+      .on(t.tableId, t.reason)
+      .where(sql`${t.status} = 'open'`),
+    index('staff_calls_store_status_created_idx').on(t.storeId, t.status, t.createdAt),
+  ],
+);
+
+/**
+ * Who changed what (the audit trail): one row per admin or super-admin write, written in the
+ * write's own transaction, so a write that rolls back leaves none. `store_id` is the store the
+ * write concerns; `target_id` is text (most targets are UUIDs, not all).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    storeId: uuid('store_id').references(() => stores.id, { onDelete: 'cascade' }),
+    actorRole: text('actor_role', { enum: ADMIN_ROLES }).notNull(),
+    actorId: uuid('actor_id').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    check('audit_log_actor_role_valid', sql`${t.actorRole} in (${sqlList(ADMIN_ROLES)})`),
+    check('audit_log_action_not_blank', sql`length(btrim(${t.action})) > 0`),
+    check('audit_log_details_object', sql`jsonb_typeof(${t.details}) = 'object'`),
+    index('audit_log_store_at_idx').on(t.storeId, t.at.desc(), t.id.desc()),
+  ],
+);
+
+/**
  * Events written in the transaction that caused them (docs/events.md). `id` is the event id: an
  * identity column, so ids increase in insertion order — but transactions commit out of order, so
  * a reader must not treat "max id seen" as "everything before it is published". The relays drain
@@ -575,6 +697,9 @@ export const outbox = pgTable(
     tableSessionId: uuid('table_session_id'),
     type: text('type', { enum: EVENT_TYPES }).notNull(),
     payload: jsonb('payload').notNull(),
+    /** Who caused the event: an admin or super admin (null: a guest, or the system). */
+    actorRole: text('actor_role', { enum: ADMIN_ROLES }),
+    actorId: uuid('actor_id'),
     createdAt: createdAt(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
     attempts: integer('attempts').notNull().default(0),
@@ -582,6 +707,8 @@ export const outbox = pgTable(
   },
   (t) => [
     check('outbox_type_valid', sql`${t.type} in (${sqlList(EVENT_TYPES)})`),
+    check('outbox_actor_whole', sql`(${t.actorRole} is null) = (${t.actorId} is null)`),
+    check('outbox_actor_role_valid', sql`${t.actorRole} in (${sqlList(ADMIN_ROLES)})`),
     index('outbox_unpublished_idx')
       .on(t.id)
       .where(sql`${t.publishedAt} is null`),
@@ -635,3 +762,5 @@ export type OrderItem = typeof orderItems.$inferSelect;
 export type OrderHistoryRow = typeof orderHistory.$inferSelect;
 export type OrderHistoryItem = typeof orderHistoryItems.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type StaffCall = typeof staffCalls.$inferSelect;
+export type AuditLogRow = typeof auditLog.$inferSelect;

@@ -115,6 +115,27 @@ export const PageQuery = z.object({
   page_size: z.coerce.number().int().min(1).max(100).default(20),
 });
 
+/**
+ * A real calendar day (2026-02-30 is refused) of a year the service can have records in: from
+ * 2000 to 9999 (PostgreSQL has no year 0, and a five-digit year is not `YYYY`).
+ */
+const StoreDay = z.iso
+  .date()
+  .refine((day) => day >= '2000-01-01', 'a day from 2000-01-01 on')
+  .openapi({ description: "YYYY-MM-DD in the store's timezone, from 2000-01-01" });
+
+/**
+ * Paging query of a list read by store-local days (a table's order history, the audit trail):
+ * `from` and `to` both inclusive, either left out, `from` not after `to`.
+ */
+export const StoreDaysPageQuery = PageQuery.extend({
+  from: StoreDay.optional(),
+  to: StoreDay.optional(),
+}).refine((query) => !query.from || !query.to || query.from <= query.to, {
+  message: 'from must not be after to',
+  path: ['from'],
+});
+
 export const Pagination = z
   .object({
     page: z.number().int(),

@@ -45,7 +45,8 @@ const TAKE_TURN = `select pg_advisory_xact_lock(hashtextextended('table_order ou
 // Columns named as the contract's `envelopeOf` reads them; `id`, a bigint, arrives as text.
 const CLAIM_BATCH = `
   select id, store_id as "storeId", table_id as "tableId",
-    table_session_id as "tableSessionId", type, payload, created_at as "createdAt"
+    table_session_id as "tableSessionId", type, payload, created_at as "createdAt",
+    actor_role as "actorRole", actor_id as "actorId"
   from outbox where published_at is null
   order by id limit $1
   for update`;

@@ -84,6 +84,46 @@ describe('orders', () => {
   });
 });
 
+describe('cancelled orders', () => {
+  it('carry when they were cancelled, and only they do', async () => {
+    const { session } = await seatedTable(db);
+    const cancelledAt = new Date();
+    for (const values of [
+      { status: 'cancelled' as const, orderNumber: 1 },
+      { status: 'delivered' as const, orderNumber: 2, cancelledAt },
+    ]) {
+      expect(await rejectionOf(createOrder(db, session, values)), values.status).toEqual({
+        code: CHECK_VIOLATION,
+        constraint: 'orders_cancelled_has_record',
+      });
+    }
+    const voided = await createOrder(db, session, {
+      status: 'cancelled',
+      orderNumber: 3,
+      cancelledAt,
+      cancelledBy: crypto.randomUUID(),
+    });
+    expect(voided).toMatchObject({ status: 'cancelled', cancelledAt, cancelReason: null });
+  });
+
+  it('keep a reason of at most 200 characters', async () => {
+    const { session } = await seatedTable(db);
+    const cancelled = { status: 'cancelled' as const, cancelledAt: new Date() };
+    await expect(
+      createOrder(db, session, { ...cancelled, orderNumber: 1, cancelReason: '가'.repeat(200) }),
+    ).resolves.toBeDefined();
+    const statement = createOrder(db, session, {
+      ...cancelled,
+      orderNumber: 2,
+      cancelReason: '가'.repeat(201),
+    });
+    expect(await rejectionOf(statement)).toEqual({
+      code: CHECK_VIOLATION,
+      constraint: 'orders_cancel_reason_length',
+    });
+  });
+});
+
 describe('order numbers', () => {
   it('are never given twice in one store on one day', async () => {
     const { session } = await seatedTable(db);

@@ -45,6 +45,7 @@ describe('migrations', () => {
     );
     expect(rows.map((row) => row.table_name)).toEqual([
       'admins',
+      'audit_log',
       'dining_tables',
       'idempotency_keys',
       'menu_categories',
@@ -57,6 +58,7 @@ describe('migrations', () => {
       'order_number_counters',
       'orders',
       'outbox',
+      'staff_calls',
       'stores',
       'table_sessions',
     ]);

@@ -65,6 +65,7 @@ beforeAll(async () => {
     ip,
   );
   demo.admin = admin.body.access_token;
+  demo.adminId = admin.body.admin.id;
   for (const n of [1, 2]) {
     const tablet = await call(
       'POST',
@@ -147,6 +148,8 @@ describe('an order placed on a tablet', () => {
       store_id: DEMO_STORE_ID,
       table_id: demo.table1,
       data: { id: placed.id },
+      // A guest's order: no admin caused it.
+      actor: null,
     });
     const [mine] = await table1.waitFor('order.created');
     expect(mine!.envelope.data.id).toBe(placed.id);
@@ -168,12 +171,20 @@ describe('an order placed on a tablet', () => {
     ]);
   });
 
-  it('is followed on the dashboard by its status changes and the table’s completion', async () => {
-    const dashboard = await stream('/api/admin/orders/stream', demo.admin!);
+  it('is followed on the dashboard by its status changes, a cancel and the table’s completion', async () => {
+    const [dashboard, table2] = await Promise.all([
+      stream('/api/admin/orders/stream', demo.admin!),
+      stream('/api/customer/orders/stream', demo.tablet2!),
+    ]);
     const placed = await order(demo.tablet2!, demo.menu!);
+    const mistaken = await order(demo.tablet2!, demo.menu!);
     await call('PATCH', `/api/admin/orders/${placed.id}/status`, demo.admin, {
       status: 'preparing',
     });
+    const cancelled = await call('POST', `/api/admin/orders/${mistaken.id}/cancel`, demo.admin, {
+      reason: '중복 주문',
+    });
+    expect(cancelled.status).toBe(200);
     await call('POST', `/api/admin/tables/${demo.table2}/complete-session`, demo.admin);
     const [changed] = await dashboard.waitFor('order.status_changed');
     expect(changed!.envelope.data).toEqual({
@@ -181,6 +192,10 @@ describe('an order placed on a tablet', () => {
       from: 'pending',
       to: 'preparing',
     });
+    const [voided] = await dashboard.waitFor('order.cancelled');
+    expect(voided!.envelope).toMatchObject({ table_id: demo.table2, data: cancelled.body });
+    const [voidedAtTable] = await table2.waitFor('order.cancelled');
+    expect(voidedAtTable!.envelope.data).toEqual(cancelled.body);
     const [completed] = await dashboard.waitFor('table.session_completed');
     expect(completed!.envelope.table_id).toBe(demo.table2);
   });
@@ -223,6 +238,7 @@ describe('a dish sold out on the admin screen', () => {
         table_id: null,
         table_session_id: null,
         data: { menu_id: dish, option_id: null, is_available: false },
+        actor: { role: 'store_admin', id: demo.adminId },
       });
     }
     const guests = await call('GET', '/api/customer/menus', demo.tablet2);

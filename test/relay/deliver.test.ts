@@ -99,6 +99,7 @@ function envelope(storeId: string = crypto.randomUUID()): Envelope {
     table_session_id: crypto.randomUUID(),
     occurred_at: new Date().toISOString(),
     data: { order_id: crypto.randomUUID(), order_number: 7, total_amount: 18000 },
+    actor: null,
   };
 }
 

@@ -109,23 +109,31 @@ describe('publishing the outbox', () => {
     const bus = await createBus(namespace);
     expect(await bus.start()).toBe(true);
     const { store, table, session } = await seatedTable(scratch.db);
+    const admin = { role: 'store_admin' as const, id: crypto.randomUUID() };
     const { rows } = await scratch.pool.query<{ id: string }>(
-      `insert into outbox (store_id, table_id, table_session_id, type, payload) values
-       ($1, $2, $3, 'order.created', '{"order_id":"o-1","total_amount":9000}'),
-       ($1, $2, $3, 'order.status_changed', '{"order_id":"o-1","status":"preparing"}'),
-       ($1, null, null, 'menu.updated', '{"menu_id":"m-1"}')
+      `insert into outbox (store_id, table_id, table_session_id, type, payload, actor_role, actor_id)
+       values
+       ($1, $2, $3, 'order.created', '{"order_id":"o-1","total_amount":9000}', null, null),
+       ($1, $2, $3, 'order.status_changed', '{"order_id":"o-1","status":"preparing"}', $4, $5),
+       ($1, null, null, 'menu.updated', '{"menu_id":"m-1"}', $4, $5)
        returning id`,
-      [store.id, table.id, session.id],
+      [store.id, table.id, session.id, admin.role, admin.id],
     );
     startDrain(bus);
 
     await expect.poll(() => tap.of(store.id).length).toBe(3);
     const stored = await outboxOf(scratch.pool, store.id);
     const expected: Envelope[] = [
-      ['order.created', table.id, session.id, { order_id: 'o-1', total_amount: 9000 }],
-      ['order.status_changed', table.id, session.id, { order_id: 'o-1', status: 'preparing' }],
-      ['menu.updated', null, null, { menu_id: 'm-1' }],
-    ].map(([type, tableId, sessionId, data], index) => ({
+      ['order.created', table.id, session.id, { order_id: 'o-1', total_amount: 9000 }, null],
+      [
+        'order.status_changed',
+        table.id,
+        session.id,
+        { order_id: 'o-1', status: 'preparing' },
+        admin,
+      ],
+      ['menu.updated', null, null, { menu_id: 'm-1' }, admin],
+    ].map(([type, tableId, sessionId, data, actor], index) => ({
       id: Number(rows[index]!.id),
       type: type as Envelope['type'],
       store_id: store.id,
@@ -133,6 +141,7 @@ describe('publishing the outbox', () => {
       table_session_id: sessionId as string | null,
       occurred_at: stored[index]!.created_at.toISOString(),
       data: data as Envelope['data'],
+      actor: actor as Envelope['actor'],
     }));
     const tapped = tap.of(store.id);
     expect(tapped.map((m) => JSON.parse(m.body))).toEqual(expected);

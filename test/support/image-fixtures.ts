@@ -102,6 +102,7 @@ export function imageUploaded(
     table_session_id: null,
     occurred_at: new Date().toISOString(),
     data: { menu_id: menuId, original_key: originalKey, content_type: contentType, sha256 },
+    actor: { role: 'store_admin', id: crypto.randomUUID() },
   };
   return { envelope, originalKey, prefix, storeId, menuId };
 }

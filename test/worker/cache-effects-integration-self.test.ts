@@ -125,6 +125,17 @@ async function databaseRead(r: Restaurant, cached: Cached) {
 
 const asAdmin = (r: Restaurant) => ({ token: r.store.admin.token });
 
+/** The id of the store's table that is not the restaurant's own (one a case's `prepare` added). */
+async function otherTableOf(r: Restaurant): Promise<string> {
+  const tables = await withDb((db) =>
+    db
+      .select({ id: schema.diningTables.id })
+      .from(schema.diningTables)
+      .where(eq(schema.diningTables.storeId, r.store.id)),
+  );
+  return tables.find((table) => table.id !== r.table.id)!.id;
+}
+
 /** A fresh folder for one image of a menu (`startImage` and `finishImage` name its objects). */
 async function imageFolder(storeId: string, menuId: string): Promise<string> {
   return menuImagePrefix(storeId, menuId) + (await sha256Hex(unique()));
@@ -169,10 +180,47 @@ const CASES: Case[] = [
   },
   {
     route: 'DELETE /api/admin/orders/{id}',
-    does: 'the admin deletes an order',
+    does: 'the admin cancels an order without a reason',
     changes: ['floor'],
     write: (r) => api('DELETE', `/api/admin/orders/${r.orderId}`, asAdmin(r)),
     status: 204,
+  },
+  {
+    route: 'POST /api/admin/orders/{id}/cancel',
+    does: 'the admin cancels an order',
+    changes: ['floor'],
+    write: (r) =>
+      api('POST', `/api/admin/orders/${r.orderId}/cancel`, {
+        ...asAdmin(r),
+        body: { reason: '손님 요청' },
+      }),
+    status: 200,
+  },
+  {
+    route: 'POST /api/customer/calls',
+    does: 'a guest calls the staff',
+    changes: ['floor'],
+    write: (r) =>
+      api('POST', '/api/customer/calls', { token: r.table.token, body: { reason: 'water' } }),
+    status: 201,
+  },
+  {
+    route: 'POST /api/admin/calls/{id}/acknowledge',
+    does: "the admin sees to a guest's call",
+    changes: ['floor'],
+    prepare: (r) =>
+      withDb((db) =>
+        db
+          .insert(schema.staffCalls)
+          .values({ storeId: r.store.id, tableId: r.table.id, reason: 'bill' }),
+      ),
+    write: async (r) => {
+      const [call] = await withDb((db) =>
+        db.select().from(schema.staffCalls).where(eq(schema.staffCalls.tableId, r.table.id)),
+      );
+      return api('POST', `/api/admin/calls/${call!.id}/acknowledge`, asAdmin(r));
+    },
+    status: 200,
   },
   {
     route: 'POST /api/admin/tables/{id}/complete-session',
@@ -221,6 +269,30 @@ const CASES: Case[] = [
     prepare: (r) => completeStay(r.store.id, r.table.id, r.sessionId),
     write: (r) => api('DELETE', `/api/admin/tables/${r.table.id}`, asAdmin(r)),
     status: 204,
+  },
+  {
+    route: 'POST /api/admin/tables/{id}/move',
+    does: 'the admin moves the party to a free table',
+    changes: ['floor'],
+    prepare: (r) => newTable(r.store.id),
+    write: async (r) =>
+      api('POST', `/api/admin/tables/${r.table.id}/move`, {
+        ...asAdmin(r),
+        body: { to_table_id: await otherTableOf(r) },
+      }),
+    status: 200,
+  },
+  {
+    route: 'POST /api/admin/tables/{id}/merge',
+    does: "the admin merges the party into another table's",
+    changes: ['floor'],
+    prepare: async (r) => seatParty(r.store.id, (await newTable(r.store.id)).id, r.rice),
+    write: async (r) =>
+      api('POST', `/api/admin/tables/${r.table.id}/merge`, {
+        ...asAdmin(r),
+        body: { into_table_id: await otherTableOf(r) },
+      }),
+    status: 200,
   },
   {
     route: 'POST /api/admin/categories',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ORDER_STATUSES, type OrderStatus } from '../../db/schema.ts';
+import {
+  KITCHEN_STATUSES,
+  ORDER_STATUSES,
+  type KitchenStatus,
+  type OrderStatus,
+} from '../../db/schema.ts';
 import {
   linesOfOrders,
   orderView,
@@ -13,11 +18,12 @@ import { api, newMenu, newStore, newTable, outboxOf } from './support/fixtures.t
 
 const KIMCHI: Line = { name: '김치찌개', price: 9000, quantity: 2 };
 const BIBIMBAP: Line = { name: '비빔밥', price: 8000, quantity: 1 };
-const NEXT: Record<OrderStatus, OrderStatus | null> = {
+const NEXT: Record<OrderStatus, KitchenStatus | null> = {
   pending: 'preparing',
   preparing: 'cooked',
   cooked: 'delivered',
   delivered: null,
+  cancelled: null,
 };
 
 /** A store with one seated table. */
@@ -62,6 +68,7 @@ describe('the floor at a glance (dashboard)', () => {
             order_count: 4,
             latest_orders: [placed[3]!, placed[2]!, placed[1]!].map((o) => orderView(busy, o)),
           },
+          open_calls: [],
         },
         {
           id: table2.id,
@@ -73,8 +80,9 @@ describe('the floor at a glance (dashboard)', () => {
             order_count: 0,
             latest_orders: [],
           },
+          open_calls: [],
         },
-        { id: table3.id, table_number: '3', session: null },
+        { id: table3.id, table_number: '3', session: null, open_calls: [] },
       ],
     });
   });
@@ -204,11 +212,11 @@ describe('moving an order through the kitchen', () => {
     );
   });
 
-  it('refuses every other move — same state, skipping, going back, after delivery (409)', async () => {
+  it('refuses every other move — same state, skipping, going back, after delivery or cancelling (409)', async () => {
     const { store, session } = await seatedStore();
     for (const from of ORDER_STATUSES) {
       const order = await placeOrder(session, [KIMCHI], { status: from });
-      for (const to of ORDER_STATUSES.filter((status) => status !== NEXT[from])) {
+      for (const to of KITCHEN_STATUSES.filter((status) => status !== NEXT[from])) {
         const res = await patch(store.admin.token, order.id, { status: to });
         expect(res.status, `${from} → ${to}`).toBe(409);
         expect(res.body.error).toMatchObject({
@@ -249,7 +257,14 @@ describe('moving an order through the kitchen', () => {
     const { store, session } = await seatedStore();
     const order = await placeOrder(session, [KIMCHI]);
     const token = store.admin.token;
-    for (const body of [{}, { status: 'eaten' }, { status: 1 }, { status: null }]) {
+    for (const body of [
+      {},
+      { status: 'eaten' },
+      { status: 1 },
+      { status: null },
+      { status: 'cancelled' },
+      { status: 'preparing', reason: 'extra' },
+    ]) {
       const res = await patch(token, order.id, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
@@ -275,8 +290,8 @@ describe('moving an order through the kitchen', () => {
   });
 });
 
-describe('deleting an order (직권 수정)', () => {
-  it('removes the order and its lines whatever its state, and the totals follow', async () => {
+describe('cancelling an order without a reason (DELETE)', () => {
+  it('keeps the order as cancelled, whatever its state, and the totals leave it out', async () => {
     const { store, table, session } = await seatedStore();
     const [kept, delivered] = await placeOrders(session, [
       { lines: [KIMCHI] },
@@ -289,41 +304,48 @@ describe('deleting an order (직권 수정)', () => {
 
     expect(res.status).toBe(204);
     expect(res.body).toBeUndefined();
-    expect(await ordersWithIds([kept!.id, delivered!.id])).toMatchObject([{ id: kept!.id }]);
-    expect(await linesOfOrders([delivered!.id])).toEqual([]);
+    const [row] = await ordersWithIds([delivered!.id]);
+    expect(row).toMatchObject({ status: 'cancelled', cancelledBy: store.admin.id });
+    expect(row!.cancelReason).toBeNull();
+    expect(row!.cancelledAt).toBeInstanceOf(Date);
+    expect(await linesOfOrders([delivered!.id])).toHaveLength(2);
+    const cancelled = {
+      ...orderView(session, delivered!, 'cancelled'),
+      cancelled_at: row!.cancelledAt!.toISOString(),
+      cancelled_by: store.admin.id,
+    };
     const dashboard = await api('GET', '/api/admin/dashboard', { token: store.admin.token });
     expect(dashboard.body.tables[0].session).toMatchObject({
       total_amount: 18000,
       order_count: 1,
-      latest_orders: [orderView(session, kept!)],
+      latest_orders: [cancelled, orderView(session, kept!)],
     });
-    const events = await outboxOf(store.id);
-    expect(events).toMatchObject([
+    const listed = await api('GET', '/api/admin/orders', { token: store.admin.token });
+    expect(listed.body.orders).toEqual([cancelled, orderView(session, kept!)]);
+    expect(await outboxOf(store.id)).toMatchObject([
       {
-        type: 'order.deleted',
+        type: 'order.cancelled',
         tableId: table.id,
         tableSessionId: session.id,
-        payload: {
-          order_id: delivered!.id,
-          order_number: delivered!.orderNumber,
-          table_session_id: session.id,
-        },
+        payload: cancelled,
+        actorRole: 'store_admin',
+        actorId: store.admin.id,
       },
     ]);
   });
 
-  it('answers 404 the second time', async () => {
+  it('answers 409 ORDER_ALREADY_CANCELLED the second time', async () => {
     const { store, session } = await seatedStore();
     const order = await placeOrder(session, [KIMCHI]);
     const path = `/api/admin/orders/${order.id}`;
     expect((await api('DELETE', path, { token: store.admin.token })).status).toBe(204);
     const again = await api('DELETE', path, { token: store.admin.token });
-    expect(again.status).toBe(404);
-    expect(again.body.error.code).toBe('NOT_FOUND');
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ORDER_ALREADY_CANCELLED');
     expect(await outboxOf(store.id)).toHaveLength(1);
   });
 
-  it("answers 404 for another store's order, and keeps it", async () => {
+  it("answers 404 for another store's order, and keeps it as it was", async () => {
     const { store } = await seatedStore();
     const other = await seatedStore();
     const order = await placeOrder(other.session, [KIMCHI]);
@@ -332,7 +354,7 @@ describe('deleting an order (직권 수정)', () => {
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('NOT_FOUND');
     }
-    expect(await ordersWithIds([order.id])).toHaveLength(1);
+    expect(await ordersWithIds([order.id])).toMatchObject([{ status: 'pending' }]);
     expect(await linesOfOrders([order.id])).toHaveLength(1);
     expect(await outboxOf(other.store.id)).toEqual([]);
   });
@@ -346,6 +368,6 @@ describe('deleting an order (직권 수정)', () => {
     expect((await api('DELETE', `/api/admin/orders/${order.id}`)).status).toBe(401);
     const asTable = await api('DELETE', `/api/admin/orders/${order.id}`, { token: table.token });
     expect(asTable.status).toBe(403);
-    expect(await ordersWithIds([order.id])).toHaveLength(1);
+    expect(await ordersWithIds([order.id])).toMatchObject([{ status: 'pending' }]);
   });
 });

@@ -82,7 +82,7 @@ describe('completing a table’s session (이용 완료)', () => {
 
     const dashboard = await api('GET', '/api/admin/dashboard', { token: store.admin.token });
     expect(dashboard.body).toEqual({
-      tables: [{ id: table.id, table_number: '7', session: null }],
+      tables: [{ id: table.id, table_number: '7', session: null, open_calls: [] }],
     });
     const current = await api('GET', '/api/admin/orders', { token: store.admin.token });
     expect(current.body).toEqual({ orders: [] });
@@ -91,10 +91,14 @@ describe('completing a table’s session (이용 완료)', () => {
     expect(guests.body).toMatchObject({ table_session_id: null, total_amount: 0, orders: [] });
   });
 
-  it('ends a session whose orders were all deleted, with nothing to archive', async () => {
+  it('ends a session whose orders were all cancelled: archived as cancelled, nothing to pay', async () => {
     const { store, table, session } = await seatedStore();
     const order = await placeOrder(session, [KIMCHI]);
-    await api('DELETE', `/api/admin/orders/${order.id}`, { token: store.admin.token });
+    const cancelled = await api('POST', `/api/admin/orders/${order.id}/cancel`, {
+      token: store.admin.token,
+      body: { reason: '손님 요청' },
+    });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
 
     const res = await complete(store.admin.token, table.id);
 
@@ -102,7 +106,16 @@ describe('completing a table’s session (이용 완료)', () => {
     expect(res.body).toMatchObject({ table_session_id: session.id, order_count: 0 });
     expect(res.body.total_amount).toBe(0);
     expect((await sessionRow(session.id)).endedAt).not.toBeNull();
-    expect(await historyOfSession(session.id)).toEqual([]);
+    expect(await historyOfSession(session.id)).toMatchObject([
+      {
+        originalOrderId: order.id,
+        status: 'cancelled',
+        totalAmount: 18000,
+        cancelledAt: new Date(cancelled.body.cancelled_at),
+        cancelledBy: store.admin.id,
+        cancelReason: '손님 요청',
+      },
+    ]);
   });
 
   it('answers 409 NO_ACTIVE_SESSION the second time, and for a table nobody sat at', async () => {
@@ -228,6 +241,9 @@ describe('reading a table’s order history', () => {
           request: null,
           ordered_at: later.orderedAt.toISOString(),
           completed_at: later.completedAt.toISOString(),
+          cancelled_at: null,
+          cancelled_by: null,
+          cancel_reason: null,
         },
         ...[second!, first!].map((order) => ({
           id: archivedRows.find((row) => row.originalOrderId === order.id)!.id,
@@ -240,6 +256,9 @@ describe('reading a table’s order history', () => {
           request: null,
           ordered_at: order.createdAt.toISOString(),
           completed_at: done.body.completed_at,
+          cancelled_at: null,
+          cancelled_by: null,
+          cancel_reason: null,
         })),
       ],
       pagination: { page: 1, page_size: 20, total_count: 3, total_pages: 1 },

@@ -62,6 +62,9 @@ describe('placing an order', () => {
       ],
       request: null,
       created_at: expect.stringMatching(ISO_TIME),
+      cancelled_at: null,
+      cancelled_by: null,
+      cancel_reason: null,
     });
     expect(res.headers.get('idempotent-replayed')).toBeNull();
 

@@ -8,7 +8,7 @@
  * from here, so that the database and the wire cannot disagree.
  */
 import { z } from 'zod';
-import { EVENT_TYPES, type EventType } from '../../db/schema.ts';
+import { ADMIN_ROLES, EVENT_TYPES, type AdminRole, type EventType } from '../../db/schema.ts';
 import { Uuid } from './ids.ts';
 
 export { EVENT_TYPES, type EventType };
@@ -19,8 +19,13 @@ export { EVENT_TYPES, type EventType };
  */
 export const RESYNC_EVENT = 'resync';
 
+/** The admin (store or super) who caused an event. */
+const EventActor = z.object({ role: z.enum(ADMIN_ROLES), id: Uuid }).meta({ id: 'EventActor' });
+
 /**
  * One event. `id` is the outbox id: global across stores, increasing, but committed out of order.
+ * `actor` is the admin who caused it, null for a guest's or the system's; an envelope without it
+ * (from a relay older than the field) reads as null.
  */
 export const Envelope = z
   .object({
@@ -31,6 +36,7 @@ export const Envelope = z
     table_session_id: Uuid.nullable(),
     occurred_at: z.iso.datetime({ offset: true }),
     data: z.record(z.string(), z.unknown()),
+    actor: EventActor.nullable().default(null),
   })
   .meta({ id: 'EventEnvelope' });
 
@@ -45,9 +51,15 @@ export type OutboxEvent = {
   tableSessionId: string | null;
   payload: unknown;
   createdAt: Date;
+  /** Who caused it: both set for an admin's change, both null otherwise. */
+  actorRole: AdminRole | null;
+  actorId: string | null;
 };
 
-/** The envelope of one outbox row: its id, its type, where it happened, when, and its payload. */
+/**
+ * The envelope of one outbox row: its id, its type, where it happened, when, its payload, and who
+ * caused it.
+ */
 export function envelopeOf(row: OutboxEvent): Envelope {
   return {
     id: Number(row.id),
@@ -58,5 +70,7 @@ export function envelopeOf(row: OutboxEvent): Envelope {
     occurred_at: row.createdAt.toISOString(),
     // The outbox is written by `recordEvent` only, and its payload is always an object.
     data: row.payload as Record<string, unknown>,
+    // The outbox's check constraint keeps the two columns both set or both null.
+    actor: row.actorRole && row.actorId ? { role: row.actorRole, id: row.actorId } : null,
   };
 }

@@ -2,7 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { type Admin, admins, CONSTRAINTS, stores } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
-import type { Database } from '../domain/database.ts';
+import type { Database, Transaction } from '../domain/database.ts';
+import { recordAudit, type Actor } from './audit.ts';
 import { violates } from './db-errors.ts';
 import { hashPassword } from '../platform/passwords.ts';
 
@@ -43,6 +44,23 @@ function view(row: AdminRow): StoreAdminView {
   };
 }
 
+/** Keeps an account change in the audit trail of the admin's store (its username, no secret). */
+function recordAccountChange(
+  tx: Transaction,
+  actor: Actor,
+  action: 'admin.created' | 'admin.activated' | 'admin.deactivated',
+  admin: AdminRow,
+) {
+  return recordAudit(tx, {
+    storeId: admin.storeId,
+    actor,
+    action,
+    targetType: 'admin',
+    targetId: admin.id,
+    details: { username: admin.username },
+  });
+}
+
 const storeNotFound = () => new ApiError(404, 'NOT_FOUND', '매장을 찾을 수 없습니다.');
 const adminNotFound = () => new ApiError(404, 'NOT_FOUND', '관리자 계정을 찾을 수 없습니다.');
 
@@ -52,20 +70,24 @@ const adminNotFound = () => new ApiError(404, 'NOT_FOUND', '관리자 계정을 
  */
 export async function createStoreAdmin(
   db: Database,
+  actor: Actor,
   input: { storeId: string; username: string; password: string },
 ): Promise<StoreAdminView> {
   const passwordHash = await hashPassword(input.password);
   try {
-    const [admin] = await db
-      .insert(admins)
-      .values({
-        storeId: input.storeId,
-        username: input.username,
-        passwordHash,
-        role: 'store_admin',
-      })
-      .returning(columns);
-    return view(admin!);
+    return await db.transaction(async (tx) => {
+      const [admin] = await tx
+        .insert(admins)
+        .values({
+          storeId: input.storeId,
+          username: input.username,
+          passwordHash,
+          role: 'store_admin',
+        })
+        .returning(columns);
+      await recordAccountChange(tx, actor, 'admin.created', admin!);
+      return view(admin!);
+    });
   } catch (error) {
     if (violates(error, CONSTRAINTS.storeAdminUsernameTaken)) {
       throw new ApiError(409, 'USERNAME_TAKEN', '이미 사용 중인 아이디입니다.', {
@@ -123,24 +145,29 @@ export async function listStoreAdmins(
  * their next request (the middleware reads `is_active` every time) — a clear message on the
  * admin's screen. Re-activating bumps `token_version`: tokens issued before the deactivation stay
  * dead (they may be why the account was disabled) and the admin logs in again. Both are
- * idempotent: activating an active admin does not log it out.
+ * idempotent: activating an active admin does not log it out. Each call is kept in the audit
+ * trail of the admin's store.
  */
 export async function setStoreAdminActive(
   db: Database,
   adminId: string,
+  actor: Actor,
   active: boolean,
 ): Promise<StoreAdminView> {
-  const [admin] = await db
-    .update(admins)
-    .set({
-      isActive: active,
-      // Every expression of SET reads the row as it was before the update.
-      ...(active && {
-        tokenVersion: sql`${admins.tokenVersion} + case when ${admins.isActive} then 0 else 1 end`,
-      }),
-    })
-    .where(and(eq(admins.id, adminId), eq(admins.role, 'store_admin')))
-    .returning(columns);
-  if (!admin) throw adminNotFound();
-  return view(admin);
+  return db.transaction(async (tx) => {
+    const [admin] = await tx
+      .update(admins)
+      .set({
+        isActive: active,
+        // Every expression of SET reads the row as it was before the update.
+        ...(active && {
+          tokenVersion: sql`${admins.tokenVersion} + case when ${admins.isActive} then 0 else 1 end`,
+        }),
+      })
+      .where(and(eq(admins.id, adminId), eq(admins.role, 'store_admin')))
+      .returning(columns);
+    if (!admin) throw adminNotFound();
+    await recordAccountChange(tx, actor, active ? 'admin.activated' : 'admin.deactivated', admin);
+    return view(admin);
+  });
 }

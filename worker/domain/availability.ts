@@ -1,6 +1,7 @@
 import { and, eq, ne } from 'drizzle-orm';
 import { menuOptions, menus } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
+import { recordAudit, type Actor } from './audit.ts';
 import type { Database, Transaction } from './database.ts';
 import { recordEvent } from './events.ts';
 import { getMenu } from './menus.ts';
@@ -14,16 +15,18 @@ type Switched = { menuId: string; changed: boolean };
 
 /**
  * Marks a dish or one of its options sold out (`isAvailable` false) or on sale again, and answers
- * the dish as the admin sees it, as this switch left it. Only a real change records `menu.availability_changed`, in the
- * same transaction, so that every tablet of the store hides or shows it at once; flipping a
- * switch to where it already is changes nothing and tells no one. The update itself compares
- * (`… where is_available <> new`), so of two admins flipping the same switch at once exactly one
- * records the event. Another store's id is not found, exactly like an unknown one.
+ * the dish as the admin sees it, as this switch left it. Only a real change records
+ * `menu.availability_changed`, in the same transaction, so that every tablet of the store hides
+ * or shows it at once; flipping a switch to where it already is changes nothing and tells no one.
+ * The update itself compares (`… where is_available <> new`), so of two admins flipping the same
+ * switch at once exactly one records the event. The audit trail keeps every switch, saying
+ * whether it changed anything. Another store's id is not found, exactly like an unknown one.
  */
 export async function switchAvailability(
   db: Database,
   storeId: string,
   target: AvailabilityTarget,
+  actor: Actor,
   isAvailable: boolean,
 ): Promise<MenuView> {
   return db.transaction(async (tx) => {
@@ -40,10 +43,31 @@ export async function switchAvailability(
           option_id: 'optionId' in target ? target.optionId : null,
           is_available: isAvailable,
         },
+        actor,
       });
     }
+    await recordAudit(tx, { storeId, actor, ...switchAudited(target, switched, isAvailable) });
     return getMenu(tx, storeId, switched.menuId);
   });
+}
+
+/** What the audit trail keeps of a switch: the dish's or the option's, and what it did. */
+function switchAudited(target: AvailabilityTarget, switched: Switched, isAvailable: boolean) {
+  const details = { is_available: isAvailable, changed: switched.changed };
+  if ('menuId' in target) {
+    return {
+      action: 'menu.availability_changed',
+      targetType: 'menu',
+      targetId: target.menuId,
+      details,
+    };
+  }
+  return {
+    action: 'option.availability_changed',
+    targetType: 'option',
+    targetId: target.optionId,
+    details: { menu_id: switched.menuId, ...details },
+  };
 }
 
 async function switchMenu(

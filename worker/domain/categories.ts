@@ -3,6 +3,7 @@ import { and, asc, count, eq, sql, type SQL } from 'drizzle-orm';
 import { CONSTRAINTS, menuCategories, menus } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
+import { changedFields, recordAudit, type Actor } from './audit.ts';
 import { violates } from './db-errors.ts';
 import { recordEvent } from './events.ts';
 import { TranslationsSchema, type TranslationsValue } from './translations.ts';
@@ -62,17 +63,30 @@ function nameTaken(name: string | undefined): ApiError {
   });
 }
 
-/** A category change changes the guests' menu: the tablets reload it on this event. */
-function categoryChanged(
+/**
+ * A category change changes the guests' menu: the tablets reload it on this event. The audit
+ * trail keeps who made it, with `details`.
+ */
+async function categoryChanged(
   tx: Transaction,
-  storeId: string,
+  change: { storeId: string; actor: Actor; categoryId: string },
   action: 'created' | 'updated' | 'deleted',
-  categoryId: string,
+  details: Record<string, unknown>,
 ) {
-  return recordEvent(tx, {
+  const { storeId, actor, categoryId } = change;
+  await recordEvent(tx, {
     type: 'menu.updated',
     storeId,
     data: { action, menu_id: null, category_id: categoryId },
+    actor,
+  });
+  await recordAudit(tx, {
+    storeId,
+    actor,
+    action: `category.${action}`,
+    targetType: 'category',
+    targetId: categoryId,
+    details,
   });
 }
 
@@ -96,6 +110,7 @@ export function listCategories(db: Database, storeId: string): Promise<CategoryV
 export async function addCategory(
   db: Database,
   storeId: string,
+  actor: Actor,
   input: CategoryFields,
 ): Promise<CategoryView> {
   try {
@@ -111,7 +126,9 @@ export async function addCategory(
             sql`(select coalesce(max(${menuCategories.displayOrder}) + 1, 0) from ${menuCategories} where ${menuCategories.storeId} = ${storeId})`,
         })
         .returning({ id: menuCategories.id });
-      await categoryChanged(tx, storeId, 'created', category!.id);
+      await categoryChanged(tx, { storeId, actor, categoryId: category!.id }, 'created', {
+        name: input.name,
+      });
       const [view] = await loadCategories(tx, ofStore(storeId, category!.id));
       return view!;
     });
@@ -126,6 +143,7 @@ export async function changeCategory(
   db: Database,
   storeId: string,
   categoryId: string,
+  actor: Actor,
   input: Partial<CategoryFields>,
 ): Promise<CategoryView> {
   try {
@@ -138,9 +156,16 @@ export async function changeCategory(
           displayOrder: input.displayOrder,
         })
         .where(ofStore(storeId, categoryId))
-        .returning({ id: menuCategories.id });
+        .returning({ name: menuCategories.name });
       if (!changed) throw categoryNotFound();
-      await categoryChanged(tx, storeId, 'updated', categoryId);
+      await categoryChanged(tx, { storeId, actor, categoryId }, 'updated', {
+        name: changed.name,
+        changed: changedFields({
+          name: input.name,
+          translations: input.translations,
+          display_order: input.displayOrder,
+        }),
+      });
       const [view] = await loadCategories(tx, ofStore(storeId, categoryId));
       return view!;
     });
@@ -158,15 +183,16 @@ export async function removeCategory(
   db: Database,
   storeId: string,
   categoryId: string,
+  actor: Actor,
 ): Promise<void> {
   try {
     await db.transaction(async (tx) => {
       const [removed] = await tx
         .delete(menuCategories)
         .where(ofStore(storeId, categoryId))
-        .returning({ id: menuCategories.id });
+        .returning({ name: menuCategories.name });
       if (!removed) throw categoryNotFound();
-      await categoryChanged(tx, storeId, 'deleted', categoryId);
+      await categoryChanged(tx, { storeId, actor, categoryId }, 'deleted', { name: removed.name });
     });
   } catch (error) {
     if (violates(error, CONSTRAINTS.menuCategory)) {

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { diningTables, orders, tableSessions } from '../../db/schema.ts';
 import type { Database } from '../domain/database.ts';
-import { loadOrders, type OrderView } from './order-view.ts';
+import { openCallsByTable, type OpenCallView } from './calls.ts';
+import { countsTowardTotals, loadOrders, type OrderView } from './order-view.ts';
 import { byTableLabel } from './tables.ts';
 
 /** How many of a table's newest orders the floor view shows on its card. */
@@ -18,13 +19,17 @@ export type FloorTable = {
     order_count: number;
     latest_orders: OrderView[];
   } | null;
+  /** The table's staff calls still waiting, oldest first. */
+  open_calls: OpenCallView[];
 };
 
 /**
  * The store's floor at a glance: every table in natural order of its label (`byTableLabel`), and
- * for a table with an active session its running total, order count and newest orders. A fixed
+ * for a table with an active session its running total and order count (cancelled orders left
+ * out) and newest orders (cancelled ones shown). A fixed
  * number of queries whatever the number of tables: tables with their session totals (one grouped
- * join), the newest orders of every active session (ranked by a window function) and their lines.
+ * join), the newest orders of every active session (ranked by a window function) and their lines,
+ * and the store's open staff calls (each table's `open_calls`).
  */
 export async function floorDashboard(db: Database, storeId: string): Promise<FloorTable[]> {
   const activeSession = and(
@@ -44,7 +49,7 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
     })
     .from(diningTables)
     .leftJoin(tableSessions, activeSession)
-    .leftJoin(orders, eq(orders.tableSessionId, tableSessions.id))
+    .leftJoin(orders, and(eq(orders.tableSessionId, tableSessions.id), countsTowardTotals()))
     .where(eq(diningTables.storeId, storeId))
     .groupBy(diningTables.id, tableSessions.id);
 
@@ -66,9 +71,10 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
     .from(ranked)
     .where(lte(ranked.rank, LATEST_ORDERS_PER_TABLE));
 
-  const [tables, latest] = await Promise.all([
+  const [tables, latest, openCalls] = await Promise.all([
     tablesQuery,
     loadOrders(db, inArray(orders.id, latestIds)),
+    openCallsByTable(db, storeId),
   ]);
   // loadOrders answers newest first, so each session's list keeps that order.
   const latestBySession = Map.groupBy(latest, (order) => order.table_session_id);
@@ -85,6 +91,7 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
             latest_orders: latestBySession.get(table.sessionId) ?? [],
           }
         : null,
+    open_calls: openCalls.get(table.id) ?? [],
   }));
   return floor.sort(byTableLabel);
 }

@@ -1,5 +1,6 @@
 import { outbox, type EventType } from '../../db/schema.ts';
-import type { Transaction } from '../domain/database.ts';
+import type { Actor } from './audit.ts';
+import type { Transaction } from './database.ts';
 
 /** One domain event, as the use case that caused it describes it (catalogue: docs/events.md). */
 export type DomainEvent = {
@@ -9,6 +10,8 @@ export type DomainEvent = {
   tableSessionId?: string | null;
   /** The envelope's `data`. */
   data: Record<string, unknown>;
+  /** The admin who caused it (the envelope's `actor`); left out for a guest's or the system's. */
+  actor?: Actor | null;
 };
 
 /**
@@ -22,5 +25,7 @@ export async function recordEvent(tx: Transaction, event: DomainEvent): Promise<
     tableId: event.tableId ?? null,
     tableSessionId: event.tableSessionId ?? null,
     payload: event.data,
+    actorRole: event.actor?.role ?? null,
+    actorId: event.actor?.id ?? null,
   });
 }

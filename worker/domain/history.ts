@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray } from 'drizzle-orm';
 import {
   diningTables,
   ORDER_STATUSES,
@@ -9,9 +9,13 @@ import {
 } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
-import { OrderSchema, toLineView } from './order-view.ts';
+import { onStoreDays } from './store-days.ts';
+import { CancelRecordSchema, OrderSchema, toCancelRecord, toLineView } from './order-view.ts';
 
-/** A past order of a completed session, as the history answers it. */
+/**
+ * A past order of a completed session, as the history answers it; a cancelled one keeps its
+ * cancel record (and never counted toward the session's total).
+ */
 export const HistoryOrderSchema = z
   .object({
     id: z.uuid(),
@@ -24,6 +28,7 @@ export const HistoryOrderSchema = z
     request: OrderSchema.shape.request,
     ordered_at: z.string().openapi({ format: 'date-time' }),
     completed_at: z.string().openapi({ format: 'date-time' }),
+    ...CancelRecordSchema.shape,
   })
   .openapi('HistoryOrder');
 export type HistoryOrder = z.infer<typeof HistoryOrderSchema>;
@@ -53,8 +58,7 @@ export async function orderHistory(
   const where = and(
     eq(pastOrders.storeId, storeId),
     eq(pastOrders.tableId, tableId),
-    query.from ? gte(pastOrders.completedAt, startOfDay(query.from, table.timezone)) : undefined,
-    query.to ? lt(pastOrders.completedAt, startOfDay(query.to, table.timezone, 1)) : undefined,
+    onStoreDays(pastOrders.completedAt, query, table.timezone),
   );
   const [rows, [total]] = await Promise.all([
     db
@@ -98,11 +102,7 @@ export async function orderHistory(
       request: row.request,
       ordered_at: row.orderedAt.toISOString(),
       completed_at: row.completedAt.toISOString(),
+      ...toCancelRecord(row),
     })),
   };
-}
-
-/** The instant the store-local `day` (+ `plusDays`) begins, computed by PostgreSQL. */
-function startOfDay(day: string, timezone: string, plusDays = 0): SQL {
-  return sql`((${day}::date + ${plusDays}::int)::timestamp at time zone ${timezone})`;
 }

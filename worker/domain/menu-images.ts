@@ -11,6 +11,7 @@ import {
   VARIANTS,
 } from '../contracts/image-keys.ts';
 import type { Database } from '../domain/database.ts';
+import { recordAudit, type Actor } from './audit.ts';
 import { recordEvent } from './events.ts';
 import { IMAGE_MAX_BYTES, inspectImage } from './image-uploads.ts';
 
@@ -80,13 +81,15 @@ export type UploadedImage = { menuId: string; originalKey: string };
  * Stores an admin's upload as the menu's new original and queues its variants: checks the menu
  * (404, another store's too), the size (413), the type by magic bytes (415) and the declared
  * dimensions (422); puts the original in R2 under its content address; then, in one transaction,
- * sets the menu `processing` and records `menu.image_uploaded` for the relay's image worker.
+ * sets the menu `processing`, records `menu.image_uploaded` for the relay's image worker and
+ * keeps the upload in the audit trail.
  */
 export async function uploadMenuImage(
   db: Database,
   bucket: R2Bucket,
   storeId: string,
   menuId: string,
+  actor: Actor,
   file: File,
 ): Promise<UploadedImage> {
   const [menu] = await db.select({ id: menus.id }).from(menus).where(ofStore(storeId, menuId));
@@ -123,6 +126,15 @@ export async function uploadMenuImage(
         type: 'menu.image_uploaded',
         storeId,
         data: { menu_id: menu.id, original_key: originalKey, content_type: contentType, sha256 },
+        actor,
+      });
+      await recordAudit(tx, {
+        storeId,
+        actor,
+        action: 'menu.image_uploaded',
+        targetType: 'menu',
+        targetId: menu.id,
+        details: { original_key: originalKey, content_type: contentType },
       });
       return row;
     });

@@ -3,6 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { CONSTRAINTS, menuCategories, menus } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
+import { changedFields, recordAudit, type Actor } from './audit.ts';
 import { categoryNotFound } from './categories.ts';
 import { violates } from './db-errors.ts';
 import { recordEvent } from './events.ts';
@@ -23,6 +24,17 @@ export type MenuFields = {
   displayOrder?: number;
 };
 
+/** A menu's fields by their API names. */
+const fieldsOf = (input: Partial<MenuFields>) => ({
+  category_id: input.categoryId,
+  name: input.name,
+  price: input.price,
+  description: input.description,
+  translations: input.translations,
+  is_available: input.isAvailable,
+  display_order: input.displayOrder,
+});
+
 const ofStore = (storeId: string, menuId: string) =>
   and(eq(menus.storeId, storeId), eq(menus.id, menuId));
 
@@ -42,17 +54,40 @@ function endOfCategory(storeId: string, categoryId: string): SQL {
   return sql`(select coalesce(max(${other.displayOrder}) + 1, 0) from ${menus} as ${sql.identifier('other_menu')} where ${other.storeId} = ${storeId} and ${other.categoryId} = ${categoryId})`;
 }
 
-/** Tablets reload the guests' menu on this event; recorded in the change's transaction. */
-export function menuChanged(
+/** Who changed the menu book, and what the audit trail says of it. */
+export type MenuChange = {
+  storeId: string;
+  actor: Actor;
+  /** The trail's action: `menu.<the event's action>` unless named. */
+  auditAction?: string;
+  details: Record<string, unknown>;
+};
+
+/**
+ * Tablets reload the guests' menu on this event, and the audit trail keeps who changed the menu
+ * (or, for a reorder, the category); both in the change's transaction.
+ */
+export async function menuChanged(
   tx: Transaction,
-  storeId: string,
+  change: MenuChange,
   action: 'created' | 'updated' | 'deleted' | 'reordered',
   menu: { menuId: string | null; categoryId: string },
 ) {
-  return recordEvent(tx, {
+  const { storeId, actor } = change;
+  await recordEvent(tx, {
     type: 'menu.updated',
     storeId,
     data: { action, menu_id: menu.menuId, category_id: menu.categoryId },
+    actor,
+  });
+  await recordAudit(tx, {
+    storeId,
+    actor,
+    action: change.auditAction ?? `menu.${action}`,
+    ...(menu.menuId === null
+      ? { targetType: 'category', targetId: menu.categoryId }
+      : { targetType: 'menu', targetId: menu.menuId }),
+    details: change.details,
   });
 }
 
@@ -101,7 +136,12 @@ export async function getMenu(
  * category is checked by `menus_category_fk` on (store_id, category_id): another store's category
  * fails exactly like an unknown one, with no window between a check and the insert.
  */
-export async function addMenu(db: Database, storeId: string, input: MenuFields): Promise<MenuView> {
+export async function addMenu(
+  db: Database,
+  storeId: string,
+  actor: Actor,
+  input: MenuFields,
+): Promise<MenuView> {
   try {
     return await db.transaction(async (tx) => {
       const [menu] = await tx
@@ -117,7 +157,11 @@ export async function addMenu(db: Database, storeId: string, input: MenuFields):
           displayOrder: input.displayOrder ?? endOfCategory(storeId, input.categoryId),
         })
         .returning();
-      await menuChanged(tx, storeId, 'created', { menuId: menu!.id, categoryId: menu!.categoryId });
+      const details = { name: menu!.name, category_id: menu!.categoryId, price: menu!.price };
+      await menuChanged(tx, { storeId, actor, details }, 'created', {
+        menuId: menu!.id,
+        categoryId: menu!.categoryId,
+      });
       // A new menu has no choices yet.
       return menuView(menu!, []);
     });
@@ -135,6 +179,7 @@ export async function changeMenu(
   db: Database,
   storeId: string,
   menuId: string,
+  actor: Actor,
   input: Partial<MenuFields>,
 ): Promise<MenuView> {
   const movedToEnd =
@@ -158,7 +203,11 @@ export async function changeMenu(
         .where(ofStore(storeId, menuId))
         .returning();
       if (!menu) throw menuNotFound();
-      await menuChanged(tx, storeId, 'updated', { menuId, categoryId: menu.categoryId });
+      const details = { name: menu.name, changed: changedFields(fieldsOf(input)) };
+      await menuChanged(tx, { storeId, actor, details }, 'updated', {
+        menuId,
+        categoryId: menu.categoryId,
+      });
       const [view] = await menuViews(tx, storeId, [menu]);
       return view!;
     });
@@ -177,15 +226,20 @@ export async function removeMenu(
   db: Database,
   storeId: string,
   menuId: string,
+  actor: Actor,
   images?: R2Bucket,
 ): Promise<void> {
   const removedId = await db.transaction(async (tx) => {
     const [menu] = await tx
       .delete(menus)
       .where(ofStore(storeId, menuId))
-      .returning({ id: menus.id, categoryId: menus.categoryId });
+      .returning({ id: menus.id, name: menus.name, categoryId: menus.categoryId });
     if (!menu) throw menuNotFound();
-    await menuChanged(tx, storeId, 'deleted', { menuId, categoryId: menu.categoryId });
+    const details = { name: menu.name, category_id: menu.categoryId };
+    await menuChanged(tx, { storeId, actor, details }, 'deleted', {
+      menuId,
+      categoryId: menu.categoryId,
+    });
     return menu.id;
   });
   if (images) await deleteMenuImages(images, storeId, removedId);
@@ -203,6 +257,7 @@ export async function reorderMenus(
   db: Database,
   storeId: string,
   categoryId: string,
+  actor: Actor,
   menuIds: string[],
 ): Promise<MenuView[]> {
   return db.transaction(async (tx) => {
@@ -244,7 +299,8 @@ export async function reorderMenus(
         .set({ displayOrder: sql`case ${menus.id} ${position} end` })
         .where(and(inCategory, inArray(menus.id, menuIds)));
     }
-    await menuChanged(tx, storeId, 'reordered', { menuId: null, categoryId });
+    const details = { menu_ids: menuIds };
+    await menuChanged(tx, { storeId, actor, details }, 'reordered', { menuId: null, categoryId });
     return menuViews(tx, storeId, await selectMenus(tx, inCategory));
   });
 }

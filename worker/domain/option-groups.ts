@@ -3,6 +3,7 @@ import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { MAX_PRICE_DELTA, menuOptionGroups, menuOptions, menus } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import { SingleLine, Uuid } from '../openapi.ts';
+import type { Actor } from './audit.ts';
 import type { Database, Transaction } from './database.ts';
 import { menuViews, type MenuView } from './menu-view.ts';
 import { menuChanged, menuNotFound } from './menus.ts';
@@ -210,12 +211,13 @@ const excluded = (column: { name: string }) => sql.raw(`excluded."${column.name}
  * other. Every id given must be one of this menu's groups or options (another menu's or another
  * store's → 404 NOT_FOUND naming them, nothing written); those left out are removed (an order
  * already taken keeps its snapshot). An option may move to another group of the menu. Records
- * `menu.updated`; answers the admin menu object.
+ * `menu.updated` and the audit trail's `menu.options_replaced`; answers the admin menu object.
  */
 export async function replaceOptionGroups(
   db: Database,
   storeId: string,
   menuId: string,
+  actor: Actor,
   input: OptionGroupsInput,
 ): Promise<MenuView> {
   return db.transaction(async (tx) => {
@@ -281,7 +283,16 @@ export async function replaceOptionGroups(
         ),
       ),
     );
-    await menuChanged(tx, storeId, 'updated', { menuId, categoryId: menu.categoryId });
+    const details = {
+      group_names: rows.groups.map((group) => group.name),
+      option_count: rows.options.length,
+    };
+    await menuChanged(
+      tx,
+      { storeId, actor, auditAction: 'menu.options_replaced', details },
+      'updated',
+      { menuId, categoryId: menu.categoryId },
+    );
     const [view] = await menuViews(tx, storeId, [menu]);
     return view!;
   });

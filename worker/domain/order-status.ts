@@ -1,16 +1,27 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { diningTables, orders, tableSessions, type OrderStatus } from '../../db/schema.ts';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import {
+  diningTables,
+  orders,
+  tableSessions,
+  type KitchenStatus,
+  type OrderStatus,
+} from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
+import { recordAudit, type Actor } from './audit.ts';
 import { recordEvent } from './events.ts';
 import { loadOrders, type OrderView } from './order-view.ts';
 
-/** The one state each kitchen state may move to; a delivered order goes nowhere. */
-const NEXT_STATUS: Record<OrderStatus, OrderStatus | null> = {
+/**
+ * The one state each state may move to: the kitchen's next step; a delivered order goes nowhere,
+ * and neither does a cancelled one (a void is final).
+ */
+const NEXT_STATUS: Record<OrderStatus, KitchenStatus | null> = {
   pending: 'preparing',
   preparing: 'cooked',
   cooked: 'delivered',
   delivered: null,
+  cancelled: null,
 };
 
 function orderNotFound(): ApiError {
@@ -53,29 +64,44 @@ export async function adminOrders(
 }
 
 /**
+ * Locks an order of an active session of the caller's store (`for update`) and reads what its
+ * change needs. Unknown, another store's or archived → 404. The lock makes two admins pressing
+ * buttons on the same order take turns, and a concurrent session completion either waits for the
+ * change (and archives it) or has already archived the order (404).
+ *
+ * The session is checked by a subquery, not a join: when the lock waited for a move or a merge,
+ * PostgreSQL re-checks the condition against the order as that write left it (in its new
+ * session), where a joined session row would still be the old one and lose the order.
+ */
+async function lockActiveOrder(tx: Transaction, storeId: string, orderId: string) {
+  // A scalar subquery, which the planner keeps as a subplan run per row (an `exists` would be
+  // turned into a join, with the same problem).
+  const inActiveSession = sql<boolean>`(select ${tableSessions.endedAt} is null from ${tableSessions}
+    where ${tableSessions.id} = ${orders.tableSessionId})`;
+  const [order] = await tx
+    .select({ status: orders.status, tableId: orders.tableId, sessionId: orders.tableSessionId })
+    .from(orders)
+    .where(and(eq(orders.id, orderId), eq(orders.storeId, storeId), inActiveSession))
+    .for('update');
+  if (!order) throw orderNotFound();
+  return order;
+}
+
+/**
  * Moves an order of the caller's store to its next kitchen state, and only that one: the same
- * state, a skip, a step back or any move after `delivered` is `409 INVALID_STATUS_TRANSITION`.
- * The order row is locked (`for update`) before its state is read, so two admins pressing the
- * same button cannot both move it, and a concurrent session completion either waits for the new
- * state (and archives it) or has already archived the order (404).
+ * state, a skip, a step back, any move after `delivered` or of a cancelled order is
+ * `409 INVALID_STATUS_TRANSITION`. The order row is locked before its state is read
+ * (`lockActiveOrder`). The audit trail and the event name the admin.
  */
 export async function changeOrderStatus(
   db: Database,
   storeId: string,
   orderId: string,
-  to: OrderStatus,
+  to: KitchenStatus,
+  actor: Actor,
 ): Promise<OrderView> {
   return db.transaction(async (tx) => {
-    const [order] = await tx
-      .select({ status: orders.status, tableId: orders.tableId, sessionId: orders.tableSessionId })
-      .from(orders)
-      .innerJoin(
-        tableSessions,
-        and(eq(tableSessions.id, orders.tableSessionId), isNull(tableSessions.endedAt)),
-      )
-      .where(and(eq(orders.id, orderId), eq(orders.storeId, storeId)))
-      .for('update', { of: orders });
-    if (!order) throw orderNotFound();
+    const order = await lockActiveOrder(tx, storeId, orderId);
     const from = order.status;
     if (NEXT_STATUS[from] !== to) {
       throw new ApiError(
@@ -86,12 +112,21 @@ export async function changeOrderStatus(
       );
     }
     await tx.update(orders).set({ status: to }).where(eq(orders.id, orderId));
+    await recordAudit(tx, {
+      storeId,
+      actor,
+      action: 'order.status_changed',
+      targetType: 'order',
+      targetId: orderId,
+      details: { from, to },
+    });
     await recordEvent(tx, {
       type: 'order.status_changed',
       storeId,
       tableId: order.tableId,
       tableSessionId: order.sessionId,
       data: { order_id: orderId, from, to },
+      actor,
     });
     const [view] = await loadOrders(tx, eq(orders.id, orderId));
     return view!;
@@ -99,36 +134,49 @@ export async function changeOrderStatus(
 }
 
 /**
- * Deletes an order of an active session of the caller's store, whatever its state (직권 수정):
- * its lines go with it and the session's totals, computed from the remaining orders, follow.
+ * Cancels (voids) an order of an active session of the caller's store, from whatever state: the
+ * order stays, as `cancelled`, with when, by which admin and why (`reason`, or null), and leaves
+ * every total. Already cancelled → 409 ORDER_ALREADY_CANCELLED; unknown, another store's or
+ * archived → 404. The row is locked first (`lockActiveOrder`), so of two cancels one wins.
  */
-export async function deleteOrder(db: Database, storeId: string, orderId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [deleted] = await tx
-      .delete(orders)
-      .where(
-        and(
-          eq(orders.id, orderId),
-          eq(orders.storeId, storeId),
-          inArray(orders.tableSessionId, activeSessionsOf(tx, storeId)),
-        ),
-      )
-      .returning({
-        orderNumber: orders.orderNumber,
-        tableId: orders.tableId,
-        sessionId: orders.tableSessionId,
-      });
-    if (!deleted) throw orderNotFound();
-    await recordEvent(tx, {
-      type: 'order.deleted',
+export async function cancelOrder(
+  db: Database,
+  storeId: string,
+  orderId: string,
+  actor: Actor,
+  reason: string | null,
+): Promise<OrderView> {
+  return db.transaction(async (tx) => {
+    const order = await lockActiveOrder(tx, storeId, orderId);
+    if (order.status === 'cancelled') {
+      throw new ApiError(409, 'ORDER_ALREADY_CANCELLED', '이미 취소된 주문입니다.');
+    }
+    await tx
+      .update(orders)
+      .set({
+        status: 'cancelled',
+        cancelledAt: sql`now()`,
+        cancelledBy: actor.id,
+        cancelReason: reason,
+      })
+      .where(eq(orders.id, orderId));
+    const [view] = await loadOrders(tx, eq(orders.id, orderId));
+    await recordAudit(tx, {
       storeId,
-      tableId: deleted.tableId,
-      tableSessionId: deleted.sessionId,
-      data: {
-        order_id: orderId,
-        order_number: deleted.orderNumber,
-        table_session_id: deleted.sessionId,
-      },
+      actor,
+      action: 'order.cancelled',
+      targetType: 'order',
+      targetId: orderId,
+      details: { reason, from: order.status },
     });
+    await recordEvent(tx, {
+      type: 'order.cancelled',
+      storeId,
+      tableId: order.tableId,
+      tableSessionId: order.sessionId,
+      data: view!,
+      actor,
+    });
+    return view!;
   });
 }

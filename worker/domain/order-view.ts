@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { asc, desc, inArray, type SQL } from 'drizzle-orm';
+import { asc, desc, inArray, ne, type SQL } from 'drizzle-orm';
 import { ORDER_STATUSES, orderItems, orders, type Order, type OrderItem } from '../../db/schema.ts';
 import type { Database, Transaction } from '../domain/database.ts';
 
@@ -11,7 +11,23 @@ export const SessionTotal = z
   .number()
   .int()
   .min(0)
-  .openapi({ description: "whole won, the sum of the session's orders" });
+  .openapi({ description: "whole won, the sum of the session's orders that are not cancelled" });
+
+/**
+ * The orders a party pays for: every order but a cancelled one (a void stays listed, outside
+ * every total), as a condition on `orders`.
+ */
+export function countsTowardTotals(): SQL {
+  return ne(orders.status, 'cancelled');
+}
+
+/** What these orders come to, in whole won: the sum of those not cancelled. */
+export function totalOf(list: OrderView[]): number {
+  return list.reduce(
+    (sum, order) => (order.status === 'cancelled' ? sum : sum + order.total_amount),
+    0,
+  );
+}
 
 /** An option the guest chose on a line, as it was when ordered (the kitchen's names). */
 const LineOptionSchema = z
@@ -40,6 +56,27 @@ export const OrderLineSchema = z
   .openapi('OrderLine');
 export type OrderLineView = z.infer<typeof OrderLineSchema>;
 
+/**
+ * A voided order's record, on every order answer (active and archived): when, by which admin and
+ * why it was cancelled — all null unless the order is `cancelled`.
+ */
+export const CancelRecordSchema = z.object({
+  cancelled_at: z.string().nullable().openapi({ format: 'date-time' }),
+  cancelled_by: z.uuid().nullable().openapi({ description: 'the admin who cancelled it' }),
+  cancel_reason: z.string().nullable().openapi({ description: "the admin's reason, if given" }),
+});
+
+/** The API shape of a row's cancel record (an order's or an archived order's). */
+export function toCancelRecord(
+  row: Pick<Order, 'cancelledAt' | 'cancelledBy' | 'cancelReason'>,
+): z.infer<typeof CancelRecordSchema> {
+  return {
+    cancelled_at: row.cancelledAt?.toISOString() ?? null,
+    cancelled_by: row.cancelledBy,
+    cancel_reason: row.cancelReason,
+  };
+}
+
 /** An order as every API answer shows it (customer and admin alike). */
 export const OrderSchema = z
   .object({
@@ -52,6 +89,7 @@ export const OrderSchema = z
     items: z.array(OrderLineSchema),
     request: z.string().nullable().openapi({ description: "the guest's request (요청사항)" }),
     created_at: z.string().openapi({ format: 'date-time' }),
+    ...CancelRecordSchema.shape,
   })
   .openapi('Order');
 export type OrderView = z.infer<typeof OrderSchema>;
@@ -118,5 +156,6 @@ export function toOrderView(
     items: items.toSorted((a, b) => a.position - b.position).map(toLineView),
     request: order.request,
     created_at: order.createdAt.toISOString(),
+    ...toCancelRecord(order),
   };
 }

@@ -5,7 +5,14 @@ import type { Database, Transaction } from '../domain/database.ts';
 import { recordEvent } from './events.ts';
 import { claimIdempotencyKey, rememberResponse, requestHash } from './idempotency.ts';
 import { priceLines, type OrderLine, type PricedLine } from './order-lines.ts';
-import { loadOrders, toLineView, toOrderView, type OrderView } from './order-view.ts';
+import {
+  countsTowardTotals,
+  loadOrders,
+  toLineView,
+  toOrderView,
+  totalOf,
+  type OrderView,
+} from './order-view.ts';
 
 /**
  * The most one order may come to, in won. Ten of the dearest dish a menu may have (10,000,000)
@@ -185,9 +192,10 @@ async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: stri
  * Writes the order and its lines, numbered, in one statement: the store's next order number on
  * its business day (the date in the store's own timezone; the upsert locks the day's counter row
  * until commit, so numbers are sequential and gap-free), the order with that number, its lines.
- * It also answers what the session's orders came to before this one (`spentBefore`): exact, since
- * the statement starts after we locked the session, when every other order of the session has
- * either committed (and is in the statement's snapshot) or waits for our commit.
+ * It also answers what the session's orders that are not cancelled came to before this one
+ * (`spentBefore`): exact, since the statement starts after we locked the session, when every
+ * other order of the session has either committed (and is in the statement's snapshot) or waits
+ * for our commit. (A cancel racing it only lowers the sum: the limit still holds.)
  */
 async function insertOrder(
   tx: Transaction,
@@ -238,7 +246,7 @@ async function insertOrder(
     tx
       .select({ total: sql<string>`coalesce(sum(${orders.totalAmount}), 0)::bigint`.as('total') })
       .from(orders)
-      .where(eq(orders.tableSessionId, input.sessionId)),
+      .where(and(eq(orders.tableSessionId, input.sessionId), countsTowardTotals())),
   );
   const [row] = await tx.with(counter, placed, lines, spent).select().from(placed).crossJoin(spent);
   if (!row) throw new Error(`order ${orderId} was not written`);
@@ -246,7 +254,8 @@ async function insertOrder(
 }
 
 /**
- * What the table has ordered in its current session, newest first, with the session's total.
+ * What the table has ordered in its current session, newest first (cancelled ones included), with
+ * the session's total (cancelled ones excluded).
  * No active session (nothing ordered yet, or the last party's session was completed) → empty.
  */
 export async function tableOrders(db: Database, table: { storeId: string; tableId: string }) {
@@ -267,7 +276,7 @@ export async function tableOrders(db: Database, table: { storeId: string; tableI
   );
   return {
     table_session_id: session.id,
-    total_amount: list.reduce((sum, order) => sum + order.total_amount, 0),
+    total_amount: totalOf(list),
     orders: list,
   };
 }

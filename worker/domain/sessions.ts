@@ -2,9 +2,14 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { diningTables, tableSessions } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
+import { recordAudit, type Actor } from './audit.ts';
+import { closeOpenCalls } from './calls.ts';
 import { recordEvent } from './events.ts';
 
-/** What "이용 완료" answers: the session that ended, and what it came to. */
+/**
+ * What "이용 완료" answers: the session that ended, and what it came to — its orders that are
+ * not cancelled, counted and summed.
+ */
 export type CompletedSession = {
   table_session_id: string;
   completed_at: string;
@@ -16,10 +21,12 @@ export type CompletedSession = {
 export type SessionCompletion = { tableId: string; completed: CompletedSession };
 
 /**
- * "이용 완료": ends the table's active session and moves all its orders (any state), with their
- * requests and their lines (options and notes included), to the order history — in one
- * transaction, so the table is either cleared and archived or untouched. Unknown table or another
- * store's → 404; no active session → 409 NO_ACTIVE_SESSION.
+ * "이용 완료": ends the table's active session and moves all its orders (any state; a cancelled
+ * one with its cancel record), with their requests and their lines (options and notes included),
+ * to the order history — in one transaction, so the table is either cleared and archived or
+ * untouched. The answer, the audit trail and the event name what the party paid for (cancelled
+ * orders left out) and the admin. Unknown table or another store's → 404; no active session →
+ * 409 NO_ACTIVE_SESSION.
  *
  * Lock protocol (shared with order creation): the active session is locked `for update`, which
  * waits for orders being placed (they hold it `for no key update`) and makes a second completion
@@ -31,6 +38,7 @@ export async function completeSession(
   db: Database,
   storeId: string,
   tableId: string,
+  actor: Actor,
 ): Promise<SessionCompletion> {
   return db.transaction(async (tx) => {
     const [table] = await tx
@@ -62,6 +70,7 @@ export async function completeSession(
       .where(eq(tableSessions.id, session.id))
       .returning({ endedAt: tableSessions.endedAt });
     const completedAt = ended!.endedAt!;
+    await closeOpenCalls(tx, storeId, table.id);
 
     // One statement: the sub-statements share a snapshot, so the lines are still readable while
     // their orders are deleted (the cascade runs at the end of the statement).
@@ -71,14 +80,14 @@ export async function completeSession(
         delete from orders
         where table_session_id = ${session.id} and store_id = ${storeId}
         returning id, store_id, table_id, table_session_id, order_number, status, total_amount,
-                  request, created_at
+                  request, cancelled_at, cancelled_by, cancel_reason, created_at
       ), archived as (
         insert into order_history (store_id, table_id, table_number, table_session_id,
-          original_order_id, order_number, status, total_amount, request, ordered_at,
-          completed_at)
+          original_order_id, order_number, status, total_amount, request, cancelled_at,
+          cancelled_by, cancel_reason, ordered_at, completed_at)
         select store_id, table_id, ${table.tableNumber}, table_session_id, id, order_number,
-               status, total_amount, request, created_at,
-               (select ended_at from table_sessions where id = ${session.id})
+               status, total_amount, request, cancelled_at, cancelled_by, cancel_reason,
+               created_at, (select ended_at from table_sessions where id = ${session.id})
         from moved
         returning id, original_order_id
       ), archived_lines as (
@@ -91,6 +100,7 @@ export async function completeSession(
       )
       select count(*)::int as order_count, coalesce(sum(total_amount), 0)::bigint as total_amount
       from moved
+      where status <> 'cancelled'
     `);
     const { order_count: orderCount, total_amount: totalAmount } = moved.rows[0]!;
 
@@ -100,12 +110,25 @@ export async function completeSession(
       order_count: orderCount,
       total_amount: Number(totalAmount),
     };
+    await recordAudit(tx, {
+      storeId,
+      actor,
+      action: 'session.completed',
+      targetType: 'session',
+      targetId: session.id,
+      details: {
+        table_id: table.id,
+        order_count: orderCount,
+        total_amount: completed.total_amount,
+      },
+    });
     await recordEvent(tx, {
       type: 'table.session_completed',
       storeId,
       tableId: table.id,
       tableSessionId: session.id,
       data: completed,
+      actor,
     });
     return { tableId: table.id, completed };
   });

@@ -8,6 +8,7 @@ import {
 } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
+import { recordAudit, type Actor } from './audit.ts';
 
 /** A store as the super admin sees it. */
 export const StoreSchema = z
@@ -58,10 +59,12 @@ const SQLSTATE_INVALID_PARAMETER = '22023';
  * Opens a new store. The time zone decides its business day, and the database computes that day
  * (`now() at time zone stores.timezone`) on every order: so PostgreSQL must know the zone as well
  * as the Worker's Intl does (their tz databases can differ by a release). The check runs first, so
- * a zone PostgreSQL refuses leaves no store behind.
+ * a zone PostgreSQL refuses leaves no store behind. The store and its audit row (the super admin
+ * who opened it) are written together.
  */
 export async function openStore(
   db: Database,
+  actor: Actor,
   input: {
     name: string;
     timezone: string;
@@ -77,16 +80,26 @@ export async function openStore(
       details: { issues: [{ path: 'timezone', message: 'unknown time zone' }] },
     });
   }
-  const [store] = await db
-    .insert(stores)
-    .values({
-      name: input.name,
-      timezone: input.timezone,
-      defaultLanguage: input.default_language,
-      historyRetentionDays: input.history_retention_days,
-    })
-    .returning(storeView);
-  return store!;
+  return db.transaction(async (tx) => {
+    const [store] = await tx
+      .insert(stores)
+      .values({
+        name: input.name,
+        timezone: input.timezone,
+        defaultLanguage: input.default_language,
+        historyRetentionDays: input.history_retention_days,
+      })
+      .returning(storeView);
+    await recordAudit(tx, {
+      storeId: store!.id,
+      actor,
+      action: 'store.created',
+      targetType: 'store',
+      targetId: store!.id,
+      details: { name: store!.name, timezone: store!.timezone },
+    });
+    return store!;
+  });
 }
 
 /** Every store, by name (then oldest first among equal names): the operator looks them up by name. */

@@ -3,6 +3,7 @@ import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { CONSTRAINTS, diningTables, tableSessions } from '../../db/schema.ts';
 import { ApiError } from '../api-error.ts';
 import type { Database, Transaction } from '../domain/database.ts';
+import { recordAudit, type Actor } from './audit.ts';
 import { violates } from './db-errors.ts';
 import { hashPassword } from '../platform/passwords.ts';
 
@@ -87,27 +88,34 @@ export function listTables(db: Database, storeId: string): Promise<TableView[]> 
 }
 
 /**
- * Sets up a new table. The label's uniqueness, ignoring case, is the database's to decide
+ * Sets up a new table, and records it in the audit trail (its label, never its password). The
+ * label's uniqueness, ignoring case, is the database's to decide
  * (`dining_tables_store_table_number_unique` on `lower(table_number)`), so two admins adding
  * "b-7" and "B-7" at once get one table and one 409.
  */
 export async function addTable(
   db: Database,
   storeId: string,
+  actor: Actor,
   input: { tableNumber: string; password: string },
 ): Promise<TableView> {
   const passwordHash = await hashPassword(input.password);
   try {
-    const [table] = await db
-      .insert(diningTables)
-      .values({ storeId, tableNumber: input.tableNumber, passwordHash })
-      .returning();
-    return {
-      id: table!.id,
-      table_number: table!.tableNumber,
-      created_at: table!.createdAt.toISOString(),
-      active_session_id: null,
-    };
+    return await db.transaction(async (tx) => {
+      const [table] = await tx
+        .insert(diningTables)
+        .values({ storeId, tableNumber: input.tableNumber, passwordHash })
+        .returning();
+      await tableAudited(tx, { storeId, actor, tableId: table!.id }, 'created', {
+        table_number: table!.tableNumber,
+      });
+      return {
+        id: table!.id,
+        table_number: table!.tableNumber,
+        created_at: table!.createdAt.toISOString(),
+        active_session_id: null,
+      };
+    });
   } catch (error) {
     if (violates(error, CONSTRAINTS.tableNumberTaken)) throw tableNumberTaken(input.tableNumber);
     throw error;
@@ -117,19 +125,27 @@ export async function addTable(
 /**
  * Relabels a table and/or gives it a new password. A new password bumps `password_version`,
  * which every table token carries: the tablet's existing tokens stop working at once and it must
- * log in again with the new password.
+ * log in again with the new password. The audit trail keeps the label before and after, and
+ * whether the password changed (never the password).
  */
 export async function changeTable(
   db: Database,
   storeId: string,
   tableId: string,
+  actor: Actor,
   input: { tableNumber?: string; password?: string },
 ): Promise<TableView> {
   const passwordHash =
     input.password === undefined ? undefined : await hashPassword(input.password);
   try {
     return await db.transaction(async (tx) => {
-      const [changed] = await tx
+      const [before] = await tx
+        .select({ tableNumber: diningTables.tableNumber })
+        .from(diningTables)
+        .where(ofStore(storeId, tableId))
+        .for('no key update');
+      if (!before) throw tableNotFound();
+      await tx
         .update(diningTables)
         .set({
           tableNumber: input.tableNumber,
@@ -138,10 +154,13 @@ export async function changeTable(
             passwordVersion: sql`${diningTables.passwordVersion} + 1`,
           }),
         })
-        .where(ofStore(storeId, tableId))
-        .returning({ id: diningTables.id });
-      if (!changed) throw tableNotFound();
+        .where(ofStore(storeId, tableId));
       const [table] = await loadTables(tx, ofStore(storeId, tableId));
+      await tableAudited(tx, { storeId, actor, tableId }, 'updated', {
+        table_number: table!.table_number,
+        previous_table_number: before.tableNumber,
+        password_changed: passwordHash !== undefined,
+      });
       return table!;
     });
   } catch (error) {
@@ -158,17 +177,18 @@ export async function changeTable(
  * the table from history) cannot deadlock with us; at worst we answer 409 a moment early. The
  * schema backs this up: a table whose session still has orders cannot be deleted.
  * Completed sessions go with the table; their history stays, with `table_id` set to null.
- * Answers the row removed.
+ * The audit trail keeps the label it had. Answers the row removed.
  */
 export async function removeTable(
   db: Database,
   storeId: string,
   tableId: string,
+  actor: Actor,
 ): Promise<{ id: string; storeId: string }> {
   try {
     return await db.transaction(async (tx) => {
       const [table] = await tx
-        .select({ id: diningTables.id })
+        .select({ tableNumber: diningTables.tableNumber })
         .from(diningTables)
         .where(ofStore(storeId, tableId))
         .for('update');
@@ -182,6 +202,9 @@ export async function removeTable(
         .delete(diningTables)
         .where(ofStore(storeId, tableId))
         .returning({ id: diningTables.id, storeId: diningTables.storeId });
+      await tableAudited(tx, { storeId, actor, tableId }, 'deleted', {
+        table_number: table.tableNumber,
+      });
       return removed!;
     });
   } catch (error) {
@@ -197,4 +220,21 @@ function tableInUse(sessionId: string | null): ApiError {
     '이용 중인 테이블은 삭제할 수 없습니다. 이용 완료 후 다시 시도해 주세요.',
     { details: sessionId ? { table_session_id: sessionId } : {} },
   );
+}
+
+/** A change to the store's tables, as the audit trail keeps it (`table.created`, …). */
+function tableAudited(
+  tx: Transaction,
+  change: { storeId: string; actor: Actor; tableId: string },
+  verb: 'created' | 'updated' | 'deleted',
+  details: Record<string, unknown>,
+): Promise<void> {
+  return recordAudit(tx, {
+    storeId: change.storeId,
+    actor: change.actor,
+    action: `table.${verb}`,
+    targetType: 'table',
+    targetId: change.tableId,
+    details,
+  });
 }

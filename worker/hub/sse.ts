@@ -63,7 +63,7 @@ export type StreamOwner = {
 
 /**
  * One client's stream: the admin's (every event of the store, `tableId` null) or one table's (its
- * own events and the store-wide ones).
+ * own events, the moves and merges away from it, and the store-wide ones).
  * Writes never wait: a client that is gone, failed a write or fell too far behind is closed and
  * reported through `onClose` once, so that one dead client never holds up the others.
  */
@@ -88,11 +88,17 @@ export class EventStream {
   }
 
   /**
-   * Whether an event of `tableId` belongs on this stream: every event on an admin's; on a table's,
-   * its own and the store-wide ones (`tableId` null: the menu), which every tablet shows.
+   * Whether an event belongs on this stream: every event on an admin's; on a table's, its own,
+   * the moves and merges away from it (`fromTableId`: the party left this table) and the
+   * store-wide ones (`tableId` null: the menu), which every tablet shows.
    */
-  wants(tableId: string | null): boolean {
-    return this.tableId === null || tableId === null || this.tableId === tableId;
+  wants(event: { tableId: string | null; fromTableId: string | null }): boolean {
+    return (
+      this.tableId === null ||
+      event.tableId === null ||
+      this.tableId === event.tableId ||
+      this.tableId === event.fromTableId
+    );
   }
 
   /** Queues a frame; a closed, failing or hopelessly slow client is closed instead. */

@@ -52,10 +52,13 @@ export type StreamRefusal = TooManyStreams & { retryAfterSeconds: number };
  *   signed image request of this store;
  * - fan events out as SSE: admin streams get every event; a table's stream gets the store-wide
  *   ones (no table: the menu, which every tablet shows) and that table's own, only of the party
- *   now seated; ping idle streams; drop clients that are gone or do not read;
+ *   now seated, and the notice that its party moved or merged to another table (both tables get
+ *   `table.session_moved` / `table.session_merged`); ping idle streams; drop clients that are
+ *   gone or do not read;
  * - on reconnect with `Last-Event-ID` (an outbox id), replay everything that arrived after that
  *   event before live events, or tell it to resync when the buffer no longer (or never) held it
- *   or, on a table's stream, when it would show an earlier party's events;
+ *   or, on a table's stream, when it would show the events of a party that has left (completed,
+ *   moved or merged away);
  * - cap open streams per account and per store (see stream-limits);
  * - close an account's streams the moment its access is revoked;
  * - issue and redeem stream tickets for clients that cannot send headers: one opens a stream
@@ -98,11 +101,13 @@ export class StoreHub extends DurableObject<Env> {
       this.#events.prune(now);
       this.#nextPruneAt = now + PRUNE_EVERY_MS;
     }
-    // An event of a party whose 이용 완료 came first (a late redelivery) is for the admins only.
-    const forTables = !this.#events.partyLeft(stored);
+    // An event of a party that left its table before it arrived (a late redelivery: after its
+    // 이용 완료, or its move or merge away) is not for that table's tablet any more.
+    const partyLeft = this.#events.partyLeft(stored);
     for (const stream of this.#streams) {
-      if (!stream.wants(stored.tableId)) continue;
-      if (stream.tableId === null || forTables) stream.send(frameOf(stored));
+      if (!stream.wants(stored)) continue;
+      if (partyLeft && stream.tableId === stored.tableId) continue;
+      stream.send(frameOf(stored));
     }
     return 'stored';
   }
@@ -183,14 +188,16 @@ export class StoreHub extends DurableObject<Env> {
 
   /**
    * What a client that last saw `lastEventId` gets before live events: the frames of the events
-   * after it that belong on its stream (a table's: its own and the store-wide ones), or `resync`
-   * when the buffer cannot tell (an unknown or pruned id).
+   * after it that belong on its stream (a table's: its own, the moves and merges away from it, and
+   * the store-wide ones), or `resync` when the buffer cannot tell (an unknown or pruned id).
    *
    * A table's stream also resyncs when those events include a party that has left (a session
-   * completed): the tablet reloads its order list, which — like GET /api/customer/orders — holds
-   * only the party now seated. Leaving that party's events out of the replay would not do: the
-   * tablet may still show its orders, and the 이용 완료 that clears them carries its bill. A
-   * tablet that saw the 이용 완료 resumes after it and gets the new party's events replayed.
+   * completed, or moved or merged to another table): the tablet reloads its order list, which —
+   * like GET /api/customer/orders — holds only the party now seated. Leaving that party's events
+   * out of the replay would not do: the tablet may still show its orders, and the 이용 완료 that
+   * clears them carries its bill. A tablet that saw the 이용 완료 resumes after it and gets the new
+   * party's events replayed. A move or merge away is the table's notice that its party left, not
+   * one of that party's events at the table: replayed alone, it is replayed as it is.
    */
   #replay(tableId: string | null, lastEventId: string): string[] {
     const after = /^\d{1,15}$/.test(lastEventId)

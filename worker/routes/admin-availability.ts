@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { actorOf } from '../domain/audit.ts';
 import { switchAvailability } from '../domain/availability.ts';
 import { MenuSchema } from '../domain/menu-view.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
@@ -18,7 +19,8 @@ const availabilityRoute = {
   description:
     'Records `menu.availability_changed` `{menu_id, option_id, is_available}` (every stream of ' +
     'the store, tablets included) only when the value changes; the same value again answers ' +
-    "the menu and tells no one. Another store's or an unknown id → 404 NOT_FOUND.",
+    'the menu and tells no one. Every switch is kept in the audit trail. ' +
+    "Another store's or an unknown id → 404 NOT_FOUND.",
   responses: {
     200: jsonResponse(MenuSchema, 'the menu, as the admin sees it'),
     ...errorResponses(400, 401, 403, 404),
@@ -49,7 +51,13 @@ export const adminAvailability = createRouter()
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
     const { is_available } = c.req.valid('json');
-    const menu = await switchAvailability(c.var.db, storeId, { menuId: id }, is_available);
+    const menu = await switchAvailability(
+      c.var.db,
+      storeId,
+      { menuId: id },
+      actorOf(c.var.principal),
+      is_available,
+    );
     await menuChanged(c.var.redis, storeId);
     return c.json(menu, 200);
   })
@@ -57,7 +65,13 @@ export const adminAvailability = createRouter()
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
     const { is_available } = c.req.valid('json');
-    const menu = await switchAvailability(c.var.db, storeId, { optionId: id }, is_available);
+    const menu = await switchAvailability(
+      c.var.db,
+      storeId,
+      { optionId: id },
+      actorOf(c.var.principal),
+      is_available,
+    );
     await menuChanged(c.var.redis, storeId);
     return c.json(menu, 200);
   });

@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ORDER_STATUSES } from '../../db/schema.ts';
+import { CANCEL_REASON_MAX_LENGTH, KITCHEN_STATUSES, ORDER_STATUSES } from '../../db/schema.ts';
+import { OpenCallSchema } from '../domain/calls.ts';
 import { floorDashboard } from '../domain/dashboard.ts';
 import { HistoryOrderSchema, orderHistory } from '../domain/history.ts';
 import { OrderSchema, SessionTotal } from '../domain/order-view.ts';
-import { adminOrders, changeOrderStatus, deleteOrder } from '../domain/order-status.ts';
+import { actorOf } from '../domain/audit.ts';
+import { adminOrders, cancelOrder, changeOrderStatus } from '../domain/order-status.ts';
 import { completeSession } from '../domain/sessions.ts';
 import { TableLabelText } from '../domain/tables.ts';
 import {
@@ -21,9 +23,10 @@ import {
   IdParam,
   jsonBody,
   jsonResponse,
-  PageQuery,
+  MultiLine,
   Pagination,
   pagination,
+  StoreDaysPageQuery,
   Uuid,
 } from '../openapi.ts';
 
@@ -38,11 +41,14 @@ const FloorTableSchema = z
         id: z.uuid(),
         started_at: z.string().openapi({ format: 'date-time' }),
         total_amount: SessionTotal,
-        order_count: z.number().int(),
+        order_count: z.number().int().openapi({ description: 'orders not cancelled' }),
         latest_orders: z.array(OrderSchema).openapi({ description: 'up to 3, newest first' }),
       })
       .nullable()
       .openapi({ description: 'the active session, or null when the table is free' }),
+    open_calls: z
+      .array(OpenCallSchema)
+      .openapi({ description: "the table's staff calls still open, oldest first" }),
   })
   .openapi('FloorTable');
 
@@ -79,12 +85,41 @@ const changeStatus = createRoute({
   tags: ['admin: floor'],
   summary: 'Moves an order to its next kitchen state',
   description:
-    'pending → preparing → cooked → delivered, one step at a time; anything else is ' +
-    '409 INVALID_STATUS_TRANSITION with `details: {from, to}`.',
+    'pending → preparing → cooked → delivered, one step at a time; anything else, and any ' +
+    'change of a cancelled order, is 409 INVALID_STATUS_TRANSITION with `details: {from, to}`. ' +
+    'Cancelling is `POST /api/admin/orders/{id}/cancel`, not a status.',
   ...authorized('store_admin'),
-  request: { params: IdParam, body: jsonBody(z.object({ status: OrderStatus })) },
+  request: {
+    params: IdParam,
+    body: jsonBody(z.strictObject({ status: z.enum(KITCHEN_STATUSES) })),
+  },
   responses: {
     200: jsonResponse(OrderSchema, 'the order in its new state'),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+const CancelBody = z
+  .strictObject({
+    reason: MultiLine.trim()
+      .max(CANCEL_REASON_MAX_LENGTH)
+      .nullish()
+      .openapi({ description: 'why the order was voided, e.g. "손님 요청"; blank means none' }),
+  })
+  .openapi('CancelOrder');
+
+const cancel = createRoute({
+  method: 'post',
+  path: '/api/admin/orders/{id}/cancel',
+  tags: ['admin: floor'],
+  summary: 'Cancels (voids) an order of an active session, whatever its state',
+  description:
+    'The order stays, as `cancelled` with `cancelled_at`, `cancelled_by` and `cancel_reason`, ' +
+    'and leaves every total. Already cancelled → 409 ORDER_ALREADY_CANCELLED.',
+  ...authorized('store_admin'),
+  request: { params: IdParam, body: jsonBody(CancelBody) },
+  responses: {
+    200: jsonResponse(OrderSchema, 'the cancelled order'),
     ...errorResponses(400, 401, 403, 404, 409),
   },
 });
@@ -93,12 +128,13 @@ const removeOrder = createRoute({
   method: 'delete',
   path: '/api/admin/orders/{id}',
   tags: ['admin: floor'],
-  summary: 'Deletes an order of an active session, whatever its state',
+  summary: 'Cancels an order without a reason (the same as POST …/cancel with no reason)',
+  description: 'Already cancelled → 409 ORDER_ALREADY_CANCELLED.',
   ...authorized('store_admin'),
   request: { params: IdParam },
   responses: {
-    204: { description: 'deleted' },
-    ...errorResponses(400, 401, 403, 404),
+    204: { description: 'cancelled' },
+    ...errorResponses(400, 401, 403, 404, 409),
   },
 });
 
@@ -107,7 +143,9 @@ const completeTableSession = createRoute({
   path: '/api/admin/tables/{id}/complete-session',
   tags: ['admin: floor'],
   summary: "이용 완료: archives the table's orders and ends its session",
-  description: 'No active session → 409 NO_ACTIVE_SESSION.',
+  description:
+    'Cancelled orders are archived as cancelled and left out of `order_count` and ' +
+    '`total_amount`. No active session → 409 NO_ACTIVE_SESSION.',
   ...authorized('store_admin'),
   request: { params: IdParam },
   responses: {
@@ -116,7 +154,7 @@ const completeTableSession = createRoute({
         .object({
           table_session_id: z.uuid(),
           completed_at: z.string().openapi({ format: 'date-time' }),
-          order_count: z.number().int(),
+          order_count: z.number().int().openapi({ description: 'orders not cancelled' }),
           total_amount: SessionTotal,
         })
         .openapi('CompletedSession'),
@@ -125,15 +163,6 @@ const completeTableSession = createRoute({
     ...errorResponses(400, 401, 403, 404, 409),
   },
 });
-
-/**
- * A real calendar day (2026-02-30 is refused) of a year the service can have history in: from
- * 2000 to 9999 (PostgreSQL has no year 0, and a five-digit year is not `YYYY`).
- */
-const StoreDay = z.iso
-  .date()
-  .refine((day) => day >= '2000-01-01', 'a day from 2000-01-01 on')
-  .openapi({ description: "YYYY-MM-DD in the store's timezone, from 2000-01-01" });
 
 const history = createRoute({
   method: 'get',
@@ -144,10 +173,7 @@ const history = createRoute({
   ...authorized('store_admin'),
   request: {
     params: IdParam,
-    query: PageQuery.extend({ from: StoreDay.optional(), to: StoreDay.optional() }).refine(
-      (query) => !query.from || !query.to || query.from <= query.to,
-      { message: 'from must not be after to', path: ['from'] },
-    ),
+    query: StoreDaysPageQuery,
   },
   responses: {
     200: jsonResponse(
@@ -189,21 +215,32 @@ export const adminFloor = createRouter()
     const { id } = c.req.valid('param');
     const { status } = c.req.valid('json');
     const order = await changingFloor(c.var.redis, storeId, () =>
-      changeOrderStatus(c.var.db, storeId, id, status),
+      changeOrderStatus(c.var.db, storeId, id, status, actorOf(c.var.principal)),
+    );
+    return c.json(order, 200);
+  })
+  .openapi(cancel, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json');
+    const order = await changingFloor(c.var.redis, storeId, () =>
+      cancelOrder(c.var.db, storeId, id, actorOf(c.var.principal), reason || null),
     );
     return c.json(order, 200);
   })
   .openapi(removeOrder, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
-    await changingFloor(c.var.redis, storeId, () => deleteOrder(c.var.db, storeId, id));
+    await changingFloor(c.var.redis, storeId, () =>
+      cancelOrder(c.var.db, storeId, id, actorOf(c.var.principal), null),
+    );
     return c.body(null, 204);
   })
   .openapi(completeTableSession, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
     const { tableId, completed } = await changingFloor(c.var.redis, storeId, () =>
-      completeSession(c.var.db, storeId, id),
+      completeSession(c.var.db, storeId, id, actorOf(c.var.principal)),
     );
     // After the commit (see historyChanged), with the table row's id, not the path's.
     await historyChanged(c.var.redis, tableId);

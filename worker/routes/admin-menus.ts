@@ -6,6 +6,7 @@ import {
   listCategories,
   removeCategory,
 } from '../domain/categories.ts';
+import { actorOf } from '../domain/audit.ts';
 import { MenuSchema } from '../domain/menu-view.ts';
 import {
   addMenu,
@@ -200,8 +201,8 @@ const removeMenuRoute = createRoute({
 });
 
 /**
- * The store admin's menu book: categories, menus and their choices. Every change emits `menu.updated` and
- * invalidates the guests' cached menu.
+ * The store admin's menu book: categories, menus and their choices. Every change emits
+ * `menu.updated`, is kept in the audit trail and invalidates the guests' cached menu.
  */
 export const adminMenus = createRouter()
   .openapi(listCategoriesRoute, async (c) => {
@@ -212,7 +213,7 @@ export const adminMenus = createRouter()
   .openapi(addCategoryRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { name, translations, display_order } = c.req.valid('json');
-    const category = await addCategory(c.var.db, storeId, {
+    const category = await addCategory(c.var.db, storeId, actorOf(c.var.principal), {
       name,
       translations,
       displayOrder: display_order,
@@ -223,17 +224,19 @@ export const adminMenus = createRouter()
   .openapi(changeCategoryRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { name, translations, display_order } = c.req.valid('json');
-    const category = await changeCategory(c.var.db, storeId, c.req.valid('param').id, {
-      name,
-      translations,
-      displayOrder: display_order,
-    });
+    const category = await changeCategory(
+      c.var.db,
+      storeId,
+      c.req.valid('param').id,
+      actorOf(c.var.principal),
+      { name, translations, displayOrder: display_order },
+    );
     await menuChanged(c.var.redis, storeId);
     return c.json(category, 200);
   })
   .openapi(removeCategoryRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
-    await removeCategory(c.var.db, storeId, c.req.valid('param').id);
+    await removeCategory(c.var.db, storeId, c.req.valid('param').id, actorOf(c.var.principal));
     await menuChanged(c.var.redis, storeId);
     return c.body(null, 204);
   })
@@ -246,7 +249,7 @@ export const adminMenus = createRouter()
   .openapi(addMenuRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const body = c.req.valid('json');
-    const menu = await addMenu(c.var.db, storeId, {
+    const menu = await addMenu(c.var.db, storeId, actorOf(c.var.principal), {
       ...menuInput(body),
       categoryId: body.category_id,
       name: body.name,
@@ -258,7 +261,13 @@ export const adminMenus = createRouter()
   .openapi(reorderRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const { category_id, menu_ids } = c.req.valid('json');
-    const menus = await reorderMenus(c.var.db, storeId, category_id, menu_ids);
+    const menus = await reorderMenus(
+      c.var.db,
+      storeId,
+      category_id,
+      actorOf(c.var.principal),
+      menu_ids,
+    );
     await menuChanged(c.var.redis, storeId);
     return c.json({ menus }, 200);
   })
@@ -273,6 +282,7 @@ export const adminMenus = createRouter()
       c.var.db,
       storeId,
       c.req.valid('param').id,
+      actorOf(c.var.principal),
       menuInput(c.req.valid('json')),
     );
     await menuChanged(c.var.redis, storeId);
@@ -284,6 +294,7 @@ export const adminMenus = createRouter()
       c.var.db,
       storeId,
       c.req.valid('param').id,
+      actorOf(c.var.principal),
       c.req.valid('json'),
     );
     await menuChanged(c.var.redis, storeId);
@@ -291,7 +302,13 @@ export const adminMenus = createRouter()
   })
   .openapi(removeMenuRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
-    await removeMenu(c.var.db, storeId, c.req.valid('param').id, c.env.IMAGES);
+    await removeMenu(
+      c.var.db,
+      storeId,
+      c.req.valid('param').id,
+      actorOf(c.var.principal),
+      c.env.IMAGES,
+    );
     await menuChanged(c.var.redis, storeId);
     return c.body(null, 204);
   });

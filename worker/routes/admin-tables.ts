@@ -1,7 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { actorOf } from '../domain/audit.ts';
+import {
+  MergedSessionSchema,
+  mergeSession,
+  MovedSessionSchema,
+  moveSession,
+} from '../domain/table-moves.ts';
 import { addTable, changeTable, listTables, removeTable, TableSchema } from '../domain/tables.ts';
 import { revokeAccess } from '../hub/revocation.ts';
-import { floorChanged, historyChanged } from '../platform/cache.ts';
+import { changingFloor, floorChanged, historyChanged } from '../platform/cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
 import {
   createRouter,
@@ -11,6 +18,7 @@ import {
   jsonResponse,
   SingleLine,
   TableLabel,
+  Uuid,
 } from '../openapi.ts';
 
 /** What the tablet is set up with; stored only as a bcrypt hash. */
@@ -79,11 +87,54 @@ const removeRoute = createRoute({
   },
 });
 
+const moveRoute = createRoute({
+  method: 'post',
+  path: '/api/admin/tables/{id}/move',
+  tags: ['tables'],
+  summary: 'Moves the party seated here, with its orders and open calls, to a free table',
+  description:
+    'The source table is left free. Nobody seated here → 409 NO_ACTIVE_SESSION; a party at ' +
+    'the target → 409 TABLE_OCCUPIED; the same table → 400; another store’s table → 404. ' +
+    'Event `table.session_moved`, to the admins and both tables.',
+  ...authorized('store_admin'),
+  request: {
+    params: IdParam,
+    body: jsonBody(z.strictObject({ to_table_id: Uuid }).openapi('MoveSession')),
+  },
+  responses: {
+    200: jsonResponse(MovedSessionSchema, 'the party at its new table, with its bill so far'),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+const mergeRoute = createRoute({
+  method: 'post',
+  path: '/api/admin/tables/{id}/merge',
+  tags: ['tables'],
+  summary: 'Merges the party seated here into the party at another table (합석)',
+  description:
+    'Its orders join the target’s session, its session ends, its open calls go along, and the ' +
+    'source table is left free. Nobody seated at either table → 409 NO_ACTIVE_SESSION (details ' +
+    'name the table); the same table → 400; another store’s table → 404. Event ' +
+    '`table.session_merged`, to the admins and both tables.',
+  ...authorized('store_admin'),
+  request: {
+    params: IdParam,
+    body: jsonBody(z.strictObject({ into_table_id: Uuid }).openapi('MergeSession')),
+  },
+  responses: {
+    200: jsonResponse(MergedSessionSchema, "the target's session, with both parties' bill"),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
 /**
  * The store admin's table set-up: list, add, relabel or re-password, remove. Every change
  * invalidates the cached dashboard once committed; a new password or a removed table also
  * revokes the tablet's access (`revokeAccess`): its old tokens are refused on the next request
  * and its open streams end at once. Cache keys and the hub come from the row, not the path.
+ * Moving or merging a party changes the floor (the cached dashboard is invalidated side by side
+ * with the write), not the history: the party is archived under its table at 이용 완료.
  */
 export const adminTables = createRouter()
   .openapi(listRoute, async (c) => {
@@ -93,7 +144,7 @@ export const adminTables = createRouter()
   .openapi(addRoute, async (c) => {
     const storeId = storeOf(c.var.principal);
     const body = c.req.valid('json');
-    const table = await addTable(c.var.db, storeId, {
+    const table = await addTable(c.var.db, storeId, actorOf(c.var.principal), {
       tableNumber: body.table_number,
       password: body.password,
     });
@@ -104,7 +155,7 @@ export const adminTables = createRouter()
     const storeId = storeOf(c.var.principal);
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const table = await changeTable(c.var.db, storeId, id, {
+    const table = await changeTable(c.var.db, storeId, id, actorOf(c.var.principal), {
       tableNumber: body.table_number,
       password: body.password,
     });
@@ -117,7 +168,8 @@ export const adminTables = createRouter()
   })
   .openapi(removeRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const table = await removeTable(c.var.db, storeOf(c.var.principal), id);
+    const principal = c.var.principal;
+    const table = await removeTable(c.var.db, storeOf(principal), id, actorOf(principal));
     const redis = c.var.redis;
     await Promise.all([
       floorChanged(redis, table.storeId),
@@ -126,4 +178,22 @@ export const adminTables = createRouter()
       historyChanged(redis, table.id),
     ]);
     return c.body(null, 204);
+  })
+  .openapi(moveRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const { to_table_id: toTableId } = c.req.valid('json');
+    const moved = await changingFloor(c.var.redis, storeId, () =>
+      moveSession(c.var.db, storeId, { fromTableId: id, toTableId }, actorOf(c.var.principal)),
+    );
+    return c.json(moved, 200);
+  })
+  .openapi(mergeRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const { into_table_id: intoTableId } = c.req.valid('json');
+    const merged = await changingFloor(c.var.redis, storeId, () =>
+      mergeSession(c.var.db, storeId, { fromTableId: id, intoTableId }, actorOf(c.var.principal)),
+    );
+    return c.json(merged, 200);
   });

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { menuChanged } from '../platform/cache.ts';
 import { IMAGE_STATUSES } from '../../db/schema.ts';
+import { actorOf } from '../domain/audit.ts';
 import { uploadMenuImage } from '../domain/menu-images.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
@@ -90,6 +91,7 @@ export const menuImages = createRouter().openapi(uploadRoute, async (c) => {
     c.env.IMAGES,
     storeId,
     c.req.valid('param').id,
+    actorOf(c.var.principal),
     image,
   );
   // The menu's `image` is hidden while processing: guests must not keep the old one cached.

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DEFAULT_HISTORY_RETENTION_DAYS, MENU_LANGUAGES } from '../../db/schema.ts';
+import { actorOf } from '../domain/audit.ts';
 import {
   createStoreAdmin,
   listStoreAdmins,
@@ -151,10 +152,13 @@ const deactivateAdmin = adminSwitch(
   'Disable a store admin: its tokens are refused from the next request (403 ACCOUNT_DISABLED)',
 );
 
-/** The operator's console: stores and the accounts of their admins. */
+/**
+ * The operator's console: stores and the accounts of their admins, each write kept in the audit
+ * trail of the store it concerns.
+ */
 export const superadmin = createRouter()
   .openapi(createStore, async (c) => {
-    const store = await openStore(c.var.db, c.req.valid('json'));
+    const store = await openStore(c.var.db, actorOf(c.var.principal), c.req.valid('json'));
     return c.json(store, 201);
   })
   .openapi(storeList, async (c) => {
@@ -162,7 +166,7 @@ export const superadmin = createRouter()
   })
   .openapi(createAdmin, async (c) => {
     const body = c.req.valid('json');
-    const admin = await createStoreAdmin(c.var.db, {
+    const admin = await createStoreAdmin(c.var.db, actorOf(c.var.principal), {
       storeId: body.store_id,
       username: body.username,
       password: body.password,
@@ -184,14 +188,14 @@ export const superadmin = createRouter()
   })
   .openapi(activateAdmin, async (c) => {
     const { id } = c.req.valid('param');
-    const admin = await setStoreAdminActive(c.var.db, id, true);
+    const admin = await setStoreAdminActive(c.var.db, id, actorOf(c.var.principal), true);
     // Its tokens from before are judged by the new token version on their very next request.
     await accountChanged(c.var.redis, admin.id);
     return c.json(admin, 200);
   })
   .openapi(deactivateAdmin, async (c) => {
     const { id } = c.req.valid('param');
-    const admin = await setStoreAdminActive(c.var.db, id, false);
+    const admin = await setStoreAdminActive(c.var.db, id, actorOf(c.var.principal), false);
     await revokeAccess(c.env, c.var.redis, { id: admin.id, storeId: admin.store_id });
     return c.json(admin, 200);
   });

@@ -38,11 +38,15 @@ export type PlacedOrder = {
   totalAmount: number;
   createdAt: Date;
   lines: Line[];
+  /** The cancel record of an order placed as `cancelled` (by an admin the fixture made up). */
+  cancelledAt: Date | null;
+  cancelledBy: string | null;
 };
 
 /**
  * Orders placed in a session, in the given order (numbers from the store's daily counter).
- * `createdAt` defaults to ten seconds apart (in the past), so "newest first" is unambiguous.
+ * `createdAt` defaults to ten seconds apart (in the past), so "newest first" is unambiguous. An
+ * order placed as `cancelled` gets a cancel record: a second after it was placed, no reason.
  */
 export async function placeOrders(
   session: Session,
@@ -62,16 +66,22 @@ export async function placeOrders(
     const rows = await db
       .insert(schema.orders)
       .values(
-        orders.map((order, i) => ({
-          storeId: session.storeId,
-          tableId: session.tableId,
-          tableSessionId: session.id,
-          orderNumber: firstNumber + i,
-          status: order.status ?? 'pending',
-          totalAmount: order.lines.reduce((sum, line) => sum + line.price * line.quantity, 0),
-          businessDate: '2026-03-02',
-          createdAt: order.createdAt ?? new Date(base + (firstNumber + i) * 10_000),
-        })),
+        orders.map((order, i) => {
+          const createdAt = order.createdAt ?? new Date(base + (firstNumber + i) * 10_000);
+          const cancelled = order.status === 'cancelled';
+          return {
+            storeId: session.storeId,
+            tableId: session.tableId,
+            tableSessionId: session.id,
+            orderNumber: firstNumber + i,
+            status: order.status ?? 'pending',
+            totalAmount: order.lines.reduce((sum, line) => sum + line.price * line.quantity, 0),
+            businessDate: '2026-03-02',
+            createdAt,
+            cancelledAt: cancelled ? new Date(createdAt.getTime() + 1_000) : null,
+            cancelledBy: cancelled ? crypto.randomUUID() : null,
+          };
+        }),
       )
       .returning();
     const lines = orders.flatMap((order, i) =>
@@ -93,6 +103,8 @@ export async function placeOrders(
       totalAmount: row.totalAmount,
       createdAt: row.createdAt,
       lines: orders[i]!.lines,
+      cancelledAt: row.cancelledAt,
+      cancelledBy: row.cancelledBy,
     }));
   });
 }
@@ -107,7 +119,10 @@ export async function placeOrder(
   return order!;
 }
 
-/** A past order in a table's history, completed at a chosen instant. */
+/**
+ * A past order in a table's history, completed at a chosen instant (a cancelled one with a cancel
+ * record: cancelled as it was ordered, no reason).
+ */
 export async function archiveOrder(
   table: { storeId: string; id: string; tableNumber: string },
   values: {
@@ -119,6 +134,7 @@ export async function archiveOrder(
   },
 ) {
   const lines = values.lines ?? [{ name: '김치찌개', price: 9000, quantity: 1 }];
+  const orderedAt = new Date(values.completedAt.getTime() - 30 * 60_000);
   return withDb(async (db) => {
     const [row] = await db
       .insert(schema.orderHistory)
@@ -131,7 +147,9 @@ export async function archiveOrder(
         orderNumber: values.orderNumber ?? 1,
         status: values.status ?? 'delivered',
         totalAmount: lines.reduce((sum, line) => sum + line.price * line.quantity, 0),
-        orderedAt: new Date(values.completedAt.getTime() - 30 * 60_000),
+        cancelledAt: values.status === 'cancelled' ? orderedAt : null,
+        cancelledBy: values.status === 'cancelled' ? crypto.randomUUID() : null,
+        orderedAt,
         completedAt: values.completedAt,
       })
       .returning();
@@ -225,5 +243,8 @@ export function orderView(session: Session, order: PlacedOrder, status = order.s
     })),
     request: null,
     created_at: order.createdAt.toISOString(),
+    cancelled_at: order.cancelledAt?.toISOString() ?? null,
+    cancelled_by: order.cancelledBy,
+    cancel_reason: null,
   };
 }

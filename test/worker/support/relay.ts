@@ -17,7 +17,8 @@ let nextId = 1 + Math.floor(Math.random() * 1_000_000_000);
 
 /**
  * An envelope of the store's event, with a fresh outbox id unless one is given. A table's event
- * belongs to a party (session) of its own unless `tableSessionId` names one.
+ * belongs to a party (session) of its own unless `tableSessionId` names one; it is a guest's (no
+ * actor) unless `actor` names an admin.
  */
 export function envelope(
   storeId: string,
@@ -27,6 +28,7 @@ export function envelope(
     tableSessionId?: string;
     id?: number;
     data?: object;
+    actor?: Envelope['actor'];
   } = {},
 ): Envelope {
   return {
@@ -37,6 +39,7 @@ export function envelope(
     table_session_id: options.tableId ? (options.tableSessionId ?? crypto.randomUUID()) : null,
     occurred_at: new Date().toISOString(),
     data: { ...(options.data ?? { order_number: 1 }) },
+    actor: options.actor ?? null,
   };
 }
 
