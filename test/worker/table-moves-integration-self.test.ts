@@ -8,6 +8,7 @@ import {
   floorRowsOf,
   mergeParty,
   moveParty,
+  queuedBehindCall,
   queuedBehindOrder,
   queuedBehindSession,
   times,
@@ -427,6 +428,28 @@ describe('orders racing a move or a merge', () => {
     expect(calls.map((c) => [c.id, c.tableId, c.status])).toEqual([
       [called!.body.id, to.id, 'open'],
     ]);
+  });
+  it('an acknowledgement queued behind the move of its call lands on the moved call, never a 404', async () => {
+    const { store, from, to, stew } = await threeTables();
+    await order(from.token, stew.id);
+    const called = await callStaff(from.token, 'water');
+
+    const [[moved], [acknowledged]] = await queuedBehindCall(called.id, [
+      [() => moveParty(store.admin.token, from.id, to.id)],
+      [
+        () =>
+          api('POST', `/api/admin/calls/${called.id}/acknowledge`, { token: store.admin.token }),
+      ],
+    ]);
+
+    expect(moved!.status, JSON.stringify(moved!.body)).toBe(200);
+    expect(acknowledged!.status, JSON.stringify(acknowledged!.body)).toBe(200);
+    expect(acknowledged!.body).toMatchObject({
+      id: called.id,
+      table_id: to.id,
+      table_number: to.tableNumber,
+      status: 'acknowledged',
+    });
   });
 });
 

@@ -166,7 +166,8 @@ export async function listCalls(
  * An admin has seen to a call: it becomes acknowledged (when, by whom), `table.call_acknowledged`
  * tells the floor and the table, and the audit trail keeps it — all in one transaction. The call
  * is locked first, so two admins pressing at once, or "이용 완료" closing it, leave one winner;
- * a call no longer open is 409 CALL_NOT_OPEN. Another store's or an unknown call → 404.
+ * a call no longer open is 409 CALL_NOT_OPEN. Another store's or an unknown call → 404. A call
+ * that moved with its party while we waited is acknowledged at its new table.
  */
 export async function acknowledgeCall(
   db: Database,
@@ -175,20 +176,22 @@ export async function acknowledgeCall(
   actor: Actor,
 ): Promise<CallView> {
   return db.transaction(async (tx) => {
+    // The table and its party are read by subqueries, not joins: when the lock waited for a move
+    // or a merge that took the call to another table, PostgreSQL re-checks the call as that write
+    // left it, and a joined table row would still be the old one and lose the call.
+    // (In a select list drizzle names columns unqualified, so the call's table is spelled out.)
+    const callTable = sql`${staffCalls}.${sql.identifier(staffCalls.tableId.name)}`;
     const [found] = await tx
       .select({
         status: staffCalls.status,
-        tableNumber: diningTables.tableNumber,
-        sessionId: tableSessions.id,
+        tableNumber: sql<string>`(select t.table_number from ${diningTables} t
+          where t.id = ${callTable})`,
+        sessionId: sql<string | null>`(select s.id from ${tableSessions} s
+          where s.table_id = ${callTable} and s.ended_at is null)`,
       })
       .from(staffCalls)
-      .innerJoin(diningTables, eq(diningTables.id, staffCalls.tableId))
-      .leftJoin(
-        tableSessions,
-        and(eq(tableSessions.tableId, staffCalls.tableId), isNull(tableSessions.endedAt)),
-      )
       .where(and(eq(staffCalls.id, callId), eq(staffCalls.storeId, storeId)))
-      .for('update', { of: staffCalls });
+      .for('update');
     if (!found) throw new ApiError(404, 'NOT_FOUND', '호출을 찾을 수 없습니다.');
     if (found.status !== 'open') {
       throw new ApiError(409, 'CALL_NOT_OPEN', '이미 확인했거나 종료된 호출입니다.', {

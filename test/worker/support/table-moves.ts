@@ -94,8 +94,16 @@ export function queuedBehindOrder<const Batches extends ReadonlyArray<Batch>>(
   return queuedBehindRow(schema.orders, orderId, batches);
 }
 
+/** {@link queuedBehindSession}, behind one staff call's row (as an acknowledgement or a move takes it). */
+export function queuedBehindCall<const Batches extends ReadonlyArray<Batch>>(
+  callId: string,
+  batches: Batches,
+) {
+  return queuedBehindRow(schema.staffCalls, callId, batches);
+}
+
 async function queuedBehindRow<const Batches extends ReadonlyArray<Batch>>(
-  table: typeof schema.tableSessions | typeof schema.orders,
+  table: typeof schema.tableSessions | typeof schema.orders | typeof schema.staffCalls,
   id: string,
   batches: Batches,
 ): Promise<{ [K in keyof Batches]: ApiResponse[] }> {
