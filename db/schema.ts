@@ -56,11 +56,23 @@ export const CALL_NOTE_MAX_LENGTH = 100;
 /** How long an admin's reason for cancelling an order may be, in characters. */
 export const CANCEL_REASON_MAX_LENGTH = 200;
 
+/**
+ * How long an order may wait unacknowledged before the store's screens are alerted
+ * (`stores.order_ack_seconds`): the default and the range a store may choose.
+ */
+export const ORDER_ACK_SECONDS_DEFAULT = 60;
+export const ORDER_ACK_SECONDS_MIN = 5;
+export const ORDER_ACK_SECONDS_MAX = 3600;
+
+/** What a client's `X-Request-Id` may be to travel with its events as their `correlation_id`. */
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** The event types (docs/events.md); the outbox accepts no other. */
 export const EVENT_TYPES = [
   'order.created',
   'order.status_changed',
   'order.cancelled',
+  'order.acknowledged',
   'table.session_completed',
   'table.session_moved',
   'table.session_merged',
@@ -150,6 +162,7 @@ export const DEFAULT_HISTORY_RETENTION_DAYS = 365;
 /**
  * A restaurant: the tenant. `timezone` (IANA) decides the business day for order numbers;
  * `default_language` is the language of its menu's base names (the kitchen's);
+ * `order_ack_seconds` how long an order may wait unacknowledged before the screens are alerted;
  * `history_retention_days` how long completed orders stay in `order_history` before the
  * retention job removes them (worker/domain/retention.ts).
  */
@@ -163,11 +176,16 @@ export const stores = pgTable(
       .notNull()
       .default(DEFAULT_HISTORY_RETENTION_DAYS),
     defaultLanguage: text('default_language', { enum: MENU_LANGUAGES }).notNull().default('ko'),
+    orderAckSeconds: integer('order_ack_seconds').notNull().default(ORDER_ACK_SECONDS_DEFAULT),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     check('stores_history_retention_days_range', sql`${t.historyRetentionDays} between 1 and 3650`),
+    check(
+      'stores_order_ack_seconds_range',
+      sql`${t.orderAckSeconds} between ${sql.raw(String(ORDER_ACK_SECONDS_MIN))} and ${sql.raw(String(ORDER_ACK_SECONDS_MAX))}`,
+    ),
     check(
       'stores_default_language_valid',
       sql`${t.defaultLanguage} in (${sqlList(MENU_LANGUAGES)})`,
@@ -222,6 +240,10 @@ export const diningTables = pgTable(
     tableNumber: text('table_number').notNull(),
     passwordHash: text('password_hash').notNull(),
     passwordVersion: integer('password_version').notNull().default(1),
+    /** The tablet that holds the table (its self-made UUID), or null when none does. */
+    deviceId: uuid('device_id'),
+    /** When the holding tablet was last heard from (refreshed at most once a minute). */
+    deviceSeenAt: timestamp('device_seen_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -231,6 +253,7 @@ export const diningTables = pgTable(
       sql`char_length(${t.tableNumber}) between 1 and ${sql.raw(String(TABLE_LABEL_MAX_LENGTH))} and ${t.tableNumber} = btrim(${t.tableNumber})`,
     ),
     check('dining_tables_password_version_positive', sql`${t.passwordVersion} > 0`),
+    check('dining_tables_device_seen', sql`(${t.deviceId} is null) = (${t.deviceSeenAt} is null)`),
     uniqueIndex(CONSTRAINTS.tableNumberTaken).on(t.storeId, sql`lower(${t.tableNumber})`),
     unique('dining_tables_store_id_id_unique').on(t.storeId, t.id),
   ],
@@ -466,6 +489,9 @@ export const orders = pgTable(
     /** The guest's request for the whole order (요청사항), or null. */
     request: text('request'),
     ...cancelColumns(),
+    /** When an admin first saw to the order (acknowledged it, or started preparing it), and who. */
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    acknowledgedBy: uuid('acknowledged_by'),
     businessDate: date('business_date', { mode: 'string' }).notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -479,6 +505,10 @@ export const orders = pgTable(
       foreignColumns: [tableSessions.storeId, tableSessions.tableId, tableSessions.id],
     }).onUpdate('cascade'),
     ...cancelChecks('orders', t),
+    check(
+      'orders_acknowledged_record',
+      sql`(${t.acknowledgedAt} is null) = (${t.acknowledgedBy} is null)`,
+    ),
     check('orders_status_valid', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
     check('orders_order_number_positive', sql`${t.orderNumber} > 0`),
     check('orders_total_not_negative', sql`${t.totalAmount} >= 0`),
@@ -700,6 +730,8 @@ export const outbox = pgTable(
     /** Who caused the event: an admin or super admin (null: a guest, or the system). */
     actorRole: text('actor_role', { enum: ADMIN_ROLES }),
     actorId: uuid('actor_id'),
+    /** The request that caused the event, as the client named it (`X-Request-Id`), or null. */
+    correlationId: text('correlation_id'),
     createdAt: createdAt(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
     attempts: integer('attempts').notNull().default(0),
@@ -709,6 +741,10 @@ export const outbox = pgTable(
     check('outbox_type_valid', sql`${t.type} in (${sqlList(EVENT_TYPES)})`),
     check('outbox_actor_whole', sql`(${t.actorRole} is null) = (${t.actorId} is null)`),
     check('outbox_actor_role_valid', sql`${t.actorRole} in (${sqlList(ADMIN_ROLES)})`),
+    check(
+      'outbox_correlation_id_shape',
+      sql`${t.correlationId} ~ ${sql.raw(`'${CORRELATION_ID_PATTERN.source}'`)}`,
+    ),
     index('outbox_unpublished_idx')
       .on(t.id)
       .where(sql`${t.publishedAt} is null`),

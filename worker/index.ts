@@ -1,6 +1,6 @@
 import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { requestId } from 'hono/request-id';
+import { contextStorage } from 'hono/context-storage';
 import type { AppEnv } from './env.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { accessLog } from './middleware/access-log.ts';
@@ -9,11 +9,13 @@ import { database } from './middleware/db.ts';
 import { limitBodies, securityHeaders } from './middleware/security.ts';
 import { routeTimeouts } from './middleware/timeouts.ts';
 import { redisClient } from './middleware/redis.ts';
+import { requestIds } from './middleware/request-id.ts';
 import { adminAudit } from './routes/admin-audit.ts';
 import { adminAvailability } from './routes/admin-availability.ts';
 import { adminCalls } from './routes/admin-calls.ts';
 import { adminFloor } from './routes/admin-floor.ts';
 import { adminMenus } from './routes/admin-menus.ts';
+import { adminStore } from './routes/admin-store.ts';
 import { adminTables } from './routes/admin-tables.ts';
 import { auth } from './routes/auth.ts';
 import { customerCalls } from './routes/customer-calls.ts';
@@ -31,8 +33,9 @@ import { scheduled } from './scheduled.ts';
 /**
  * The Table Order API. Middleware order matters — each wraps everything after it, so its headers
  * reach every response below it, errors included:
- * 1. the request id, first, so that every response carries it, and the access log (one line per
- *    request, timed around everything below);
+ * 1. the request's context storage, so that code deep below reads the request
+ *    (platform/request-context); the request id, so that every response carries it and every event
+ *    it causes; and the access log (one line per request, timed around everything below);
  * 2. security headers, and 3. CORS (an allowed origin's preflight is answered here);
  * 4. body limits (413 before anything reads the body);
  * 5. per-route time limits (504), around the database and the route — its auth and rate limit too;
@@ -43,7 +46,8 @@ import { scheduled } from './scheduled.ts';
  */
 const app = new OpenAPIHono<AppEnv>();
 
-app.use(requestId());
+app.use(contextStorage());
+app.use(requestIds);
 app.use(accessLog);
 app.use(securityHeaders);
 app.use(corsFromEnv);
@@ -65,6 +69,7 @@ app.route('/', adminAudit);
 app.route('/', adminTables);
 app.route('/', adminMenus);
 app.route('/', adminAvailability);
+app.route('/', adminStore);
 app.route('/', menuImages);
 app.route('/', superadmin);
 app.route('/', streams);

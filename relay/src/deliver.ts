@@ -15,6 +15,9 @@
  * a body it cannot read, a signature it will not take, a body too large) is dead-lettered at
  * once: the same bytes would be refused every time, and retrying would only hold up the store.
  * The dead-letter queue keeps it for an operator to move back once the cause is fixed.
+ *
+ * Every delivery and every failed attempt is logged with the event's id and `correlation_id`
+ * (the request that caused it), so an operator can follow one order by its `X-Request-Id`.
  */
 import type { AMQPMessage } from '@cloudamqp/amqp-client';
 import type { Logger } from 'pino';
@@ -91,7 +94,12 @@ export class HubDelivery {
 
   async #deliver(message: AMQPMessage): Promise<void> {
     const body = message.bodyString() ?? '';
-    const eventId = message.properties.messageId;
+    const event = factsOf(body);
+    // Every line about this event names it, and the request that caused it.
+    const log = this.#log.child({
+      eventId: message.properties.messageId,
+      correlation_id: event.correlationId,
+    });
     const metrics = this.#options.metrics;
     // Deliveries this event had before a relay that held it died or lost its connection.
     const redeliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
@@ -101,11 +109,14 @@ export class HubDelivery {
       const outcome = await this.#post(body);
       if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
         metrics?.eventsDelivered.inc();
-        const age = secondsSinceOccurred(body);
-        if (age !== undefined) metrics?.deliveryLatency.observe(age);
+        if (event.occurredAt !== undefined) {
+          // Clocks of the database and the relay: never below zero.
+          metrics?.deliveryLatency.observe(Math.max(0, (Date.now() - event.occurredAt) / 1000));
+        }
+        log.info({ status: outcome.status, attempt }, 'event delivered');
         await message.ack().catch((error: unknown) => {
           // The channel is gone; the broker redelivers and the hub dedupes by id.
-          this.#log.warn({ eventId, err: error }, 'ack failed; the event will be redelivered');
+          log.warn({ err: error }, 'ack failed; the event will be redelivered');
         });
         return;
       }
@@ -113,8 +124,8 @@ export class HubDelivery {
       const finalAttempt = refused || attempt >= this.#options.maxAttempts;
       metrics?.deliveryFailures.inc();
       const retryInMs = finalAttempt ? 0 : retryDelay(attempt - 1, this.#options.retryBaseMs);
-      this.#log[finalAttempt ? 'error' : 'warn'](
-        { eventId, status: outcome.status, err: outcome.error, attempt, retryInMs },
+      log[finalAttempt ? 'error' : 'warn'](
+        { status: outcome.status, err: outcome.error, attempt, retryInMs },
         refused
           ? 'hub refused the delivery; dead-lettered without retrying'
           : finalAttempt
@@ -150,13 +161,20 @@ export class HubDelivery {
   }
 }
 
-/** Seconds from the event's `occurred_at` (the outbox row's `created_at`) until now. */
-function secondsSinceOccurred(body: string): number | undefined {
+/**
+ * What the relay reads of an event it carries, which it otherwise passes on as bytes: when it
+ * occurred (epoch ms, the outbox row's `created_at`) and the request that caused it. A body it
+ * cannot read yields neither; the hub refuses such a body.
+ */
+function factsOf(body: string): { occurredAt?: number; correlationId: string | null } {
   try {
-    const occurredAt = Date.parse((JSON.parse(body) as { occurred_at?: string }).occurred_at ?? '');
-    if (Number.isNaN(occurredAt)) return undefined;
-    return Math.max(0, (Date.now() - occurredAt) / 1000); // clocks of the database and the relay
+    const event = JSON.parse(body) as { occurred_at?: unknown; correlation_id?: unknown };
+    const occurredAt = Date.parse(String(event.occurred_at));
+    return {
+      occurredAt: Number.isNaN(occurredAt) ? undefined : occurredAt,
+      correlationId: typeof event.correlation_id === 'string' ? event.correlation_id : null,
+    };
   } catch {
-    return undefined;
+    return { correlationId: null };
   }
 }

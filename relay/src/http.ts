@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { CORRELATION_ID_PATTERN } from '../../db/schema.ts';
 import { ERROR_FOR_STATUS, errorEnvelope } from '../../worker/contracts/error-envelope.ts';
 
 /** The outcome of each readiness check: `ok`, or why not. */
@@ -25,14 +26,12 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 const PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * The request's id: the caller's `X-Request-Id` when it is one the Worker would also take (word
- * characters, `-` and `=`, at most 255), otherwise a new uuid.
+ * The request's id: the caller's `X-Request-Id` when it is one the Worker would also take (up to
+ * 64 letters, digits, `-` and `_`), otherwise a new uuid.
  */
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && given.length <= 255 && /^[\w\-=]+$/.test(given)
-    ? given
-    : randomUUID();
+  return typeof given === 'string' && CORRELATION_ID_PATTERN.test(given) ? given : randomUUID();
 }
 
 /** Answers an error in the envelope the Worker uses, with the standard code of its status. */

@@ -6,7 +6,8 @@
  * one comes back short. A batch is one transaction that claims the oldest unpublished rows,
  * publishes them in id order, waits for every publisher confirm, and only then marks them
  * published. A failed batch rolls back, records the attempt and backs off. The relay never deletes
- * rows.
+ * rows. Each published event, and each batch that failed, is logged with the events' ids and
+ * `correlation_id`s (the requests that caused them).
  *
  * Replicas take turns: a batch first takes a transaction-scoped advisory lock, so one batch at a
  * time is claimed and published, and the next one claims only after the previous committed. Two
@@ -46,7 +47,7 @@ const TAKE_TURN = `select pg_advisory_xact_lock(hashtextextended('table_order ou
 const CLAIM_BATCH = `
   select id, store_id as "storeId", table_id as "tableId",
     table_session_id as "tableSessionId", type, payload, created_at as "createdAt",
-    actor_role as "actorRole", actor_id as "actorId"
+    actor_role as "actorRole", actor_id as "actorId", correlation_id as "correlationId"
   from outbox where published_at is null
   order by id limit $1
   for update`;
@@ -57,6 +58,26 @@ const RECORD_FAILURE = `
   where id = any($1::bigint[]) and published_at is null`;
 
 const MAX_ERROR_LENGTH = 1000;
+
+/** A claimed batch the broker did not take: its events stay in the outbox for the next try. */
+class UnpublishedBatch extends Error {
+  override name = 'UnpublishedBatch';
+  /** The rows of the batch, none of them marked published. */
+  readonly events: OutboxEvent[];
+
+  constructor(events: OutboxEvent[], cause: unknown) {
+    super(`${events.length} events not published`, { cause });
+    this.events = events;
+  }
+}
+
+/**
+ * How a log line names an event: its id (as the broker's message id, text), its type and the
+ * request that caused it, so one order can be followed by its `X-Request-Id`.
+ */
+function eventFields(row: OutboxEvent) {
+  return { eventId: String(row.id), type: row.type, correlation_id: row.correlationId };
+}
 
 /** Drains the outbox into the broker; see the file comment for the guarantees. */
 export class OutboxDrain {
@@ -125,7 +146,15 @@ export class OutboxDrain {
       } catch (error) {
         const delay = retryDelay(this.#failures, this.#retryBaseMs);
         this.#failures += 1;
-        this.#log.warn({ err: error, retryInMs: delay }, 'outbox batch failed');
+        const unpublished = error instanceof UnpublishedBatch ? error : undefined;
+        this.#log.warn(
+          {
+            err: unpublished?.cause ?? error,
+            retryInMs: delay,
+            events: unpublished?.events.map(eventFields),
+          },
+          'outbox batch failed',
+        );
         this.#wanted = true;
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = undefined;
@@ -156,6 +185,7 @@ export class OutboxDrain {
       await client.query('commit');
       client.release();
       this.#options.metrics?.eventsPublished.inc(claimed.length);
+      for (const row of claimed) this.#log.info(eventFields(row), 'event published');
       return claimed.length;
     } catch (error) {
       const rolledBack = await client.query('rollback').then(
@@ -163,8 +193,9 @@ export class OutboxDrain {
         () => false,
       );
       client.release(!rolledBack); // a connection that cannot roll back is not reused
-      if (claimed.length > 0) await this.#recordFailure(claimed, error);
-      throw error;
+      if (claimed.length === 0) throw error;
+      await this.#recordFailure(claimed, error);
+      throw new UnpublishedBatch(claimed, error);
     }
   }
 

@@ -3,6 +3,7 @@
  * own, as the tablets of a dining room do.
  */
 import { apiClient } from '../support/http.ts';
+import { tabletDevice } from '../support/tablets.ts';
 import type { BenchmarkStore } from './seed.ts';
 
 /** The store's admin token, and one token per table in table order. */
@@ -24,6 +25,7 @@ export async function logInStore(
         store_id: store.storeId,
         table_number: table.number,
         password: store.tablePassword,
+        device_id: tabletDevice(table.number),
       }),
     );
   }

@@ -13,6 +13,7 @@ import { plainDishOf } from '../support/demo-menu.ts';
 import { apiClient } from '../support/http.ts';
 import { relayPortOf, spawnRelay, type SpawnedRelay } from '../support/relay-fixtures.ts';
 import { startStack } from '../support/stack.ts';
+import { tabletDevice } from '../support/tablets.ts';
 import { dashboardTokens, measureDelivery } from './delivery.ts';
 import { writeResults } from './results.ts';
 
@@ -51,7 +52,7 @@ try {
       'POST',
       '/api/customer/auth/login',
       undefined,
-      { store_id: DEMO_STORE_ID, table_number: n, password: '0000' },
+      { store_id: DEMO_STORE_ID, table_number: n, password: '0000', device_id: tabletDevice(n) },
       ip,
     );
     tablets.push(login.body.access_token);

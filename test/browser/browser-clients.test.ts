@@ -6,6 +6,7 @@ import { plainDishOf } from '../support/demo-menu.ts';
 import { listen } from '../support/event-stream.ts';
 import { noisyJpeg } from '../support/photos.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { tabletDevice } from '../support/tablets.ts';
 import { crashWorkerRuntime } from '../support/worker-runtime.ts';
 
 /**
@@ -203,7 +204,12 @@ afterAll(async () => {
 describe('pages from an allowed origin', () => {
   it('a tablet logs in and orders, and the dashboard’s EventSource (ticket) shows the order', async () => {
     const tableLogin = await request(tablet, 'POST', '/api/customer/auth/login', {
-      body: { store_id: DEMO_STORE_ID, table_number: 1, password: DEMO_TABLE_PASSWORD },
+      body: {
+        store_id: DEMO_STORE_ID,
+        table_number: 1,
+        password: DEMO_TABLE_PASSWORD,
+        device_id: tabletDevice(1),
+      },
     });
     demo.tablet = bodyOf(tableLogin, 200).access_token;
     const menus = await request(tablet, 'GET', '/api/customer/menus', { token: demo.tablet });
@@ -292,7 +298,12 @@ describe('pages from an allowed origin', () => {
 
 describe('a page from an origin the allow-list does not name', () => {
   it('is refused by the browser’s CORS, where the allowed origin’s same calls succeed', async () => {
-    const login = { store_id: DEMO_STORE_ID, table_number: 1, password: DEMO_TABLE_PASSWORD };
+    const login = {
+      store_id: DEMO_STORE_ID,
+      table_number: 1,
+      password: DEMO_TABLE_PASSWORD,
+      device_id: tabletDevice(1),
+    };
     // A JSON POST (preflighted) and a plain GET (not preflighted; its answer is withheld).
     const calls = (page: Page) =>
       Promise.all([

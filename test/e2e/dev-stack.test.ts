@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_STORE_ID } from '../../db/seed.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { tabletDevice } from '../support/tablets.ts';
 
 /** A developer's shell as the tests may meet it; none of it may reach the stack they start. */
 const SHELL = {
@@ -69,6 +70,7 @@ describe('npm run dev', () => {
       store_id: DEMO_STORE_ID,
       table_number: '1',
       password: '0000',
+      device_id: tabletDevice(1),
     });
     expect(login.status).toBe(200);
     const { access_token: token } = (await login.json()) as { access_token: string };

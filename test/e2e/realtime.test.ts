@@ -8,6 +8,7 @@ import { plainDishOf } from '../support/demo-menu.ts';
 import { apiClient } from '../support/http.ts';
 import { closeBrokerConnections } from '../support/relay-fixtures.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { tabletDevice } from '../support/tablets.ts';
 
 /**
  * The promise to a restaurant, end to end: outbox → relay → RabbitMQ → StoreHub → SSE, with the
@@ -71,7 +72,7 @@ beforeAll(async () => {
       'POST',
       '/api/customer/auth/login',
       undefined,
-      { store_id: DEMO_STORE_ID, table_number: n, password: '0000' },
+      { store_id: DEMO_STORE_ID, table_number: n, password: '0000', device_id: tabletDevice(n) },
       ip,
     );
     demo[`tablet${n}`] = tablet.body.access_token;
@@ -117,7 +118,7 @@ beforeAll(async () => {
       'POST',
       '/api/customer/auth/login',
       undefined,
-      { store_id: store.body.id, table_number: 1, password: '1111' },
+      { store_id: store.body.id, table_number: 1, password: '1111', device_id: tabletDevice(1) },
       ip,
     )
   ).body.access_token;
@@ -187,10 +188,13 @@ describe('an order placed on a tablet', () => {
     expect(cancelled.status).toBe(200);
     await call('POST', `/api/admin/tables/${demo.table2}/complete-session`, demo.admin);
     const [changed] = await dashboard.waitFor('order.status_changed');
+    // Starting an order also acknowledges it: the step says by whom and when.
     expect(changed!.envelope.data).toEqual({
       order_id: placed.id,
       from: 'pending',
       to: 'preparing',
+      acknowledged_at: expect.any(String),
+      acknowledged_by: expect.any(String),
     });
     const [voided] = await dashboard.waitFor('order.cancelled');
     expect(voided!.envelope).toMatchObject({ table_id: demo.table2, data: cancelled.body });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../support/http.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { tabletDevice } from '../support/tablets.ts';
 
 /**
  * A restaurant's day through nothing but the HTTP API of `npm run dev`: the super admin opens a
@@ -83,6 +84,7 @@ describe("a restaurant's day", () => {
         store_id: ctx.storeId,
         table_number: n,
         password: '4321',
+        device_id: tabletDevice(n),
       });
       expect(login.status).toBe(200);
       ctx[`tablet${n}`] = login.body.access_token;

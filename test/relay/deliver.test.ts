@@ -90,7 +90,11 @@ async function startDelivery(options: { timeoutMs?: number } = {}) {
 }
 
 let nextId = 1;
-function envelope(storeId: string = crypto.randomUUID()): Envelope {
+/** An order of the store, caused by the request `correlationId` (a fresh one unless given). */
+function envelope(
+  storeId: string = crypto.randomUUID(),
+  correlationId: string | null = `tablet-${crypto.randomUUID()}`,
+): Envelope {
   return {
     id: nextId++,
     type: 'order.created',
@@ -100,7 +104,16 @@ function envelope(storeId: string = crypto.randomUUID()): Envelope {
     occurred_at: new Date().toISOString(),
     data: { order_id: crypto.randomUUID(), order_number: 7, total_amount: 18000 },
     actor: null,
+    correlation_id: correlationId,
   };
+}
+
+/** The relay's log lines about one event (by its id), as `[level, msg, correlation_id]`. */
+function linesAbout(relay: { logs: ReturnType<typeof capturedLogger> }, event: Envelope) {
+  return relay.logs
+    .lines()
+    .filter((line) => line.eventId === String(event.id))
+    .map((line) => [line.level, line.msg, line.correlation_id]);
 }
 
 describe('delivering an event to the store hub', () => {
@@ -263,4 +276,44 @@ describe('a delivery the hub refuses for good', () => {
       expect(await sampleOf(relay.metrics.deadLettered)).toBe(0);
     },
   );
+});
+
+describe('following one event through the relay’s log', () => {
+  it('names the request that caused it in each failed delivery and in the delivery', async () => {
+    const relay = await startDelivery();
+    hub.answer((_post, index) => (index < 2 ? 500 : 200));
+    const event = envelope(undefined, 'tablet-7-order-42');
+    await relay.bus.publish(event);
+
+    await expect.poll(() => sampleOf(relay.metrics.eventsDelivered)).toBe(1);
+    expect(linesAbout(relay, event)).toEqual([
+      [40, 'hub delivery failed', 'tablet-7-order-42'],
+      [40, 'hub delivery failed', 'tablet-7-order-42'],
+      [30, 'event delivered', 'tablet-7-order-42'],
+    ]);
+  });
+
+  it('names it when the hub refuses the event for good', async () => {
+    const relay = await startDelivery();
+    hub.answer(() => 400);
+    const event = envelope(undefined, 'counter-3');
+    await relay.bus.publish(event);
+
+    await expect.poll(() => readyMessages(broker.channel, relay.names.hubDeliveryDead)).toBe(1);
+    expect(linesAbout(relay, event)).toEqual([
+      [50, 'hub refused the delivery; dead-lettered without retrying', 'counter-3'],
+    ]);
+  });
+
+  it('logs null for an event no request caused, or from a relay older than the field', async () => {
+    const relay = await startDelivery();
+    const fromTheSystem = envelope(undefined, null);
+    const { correlation_id: _dropped, ...older } = envelope();
+    await relay.bus.publish(fromTheSystem);
+    await relay.bus.publish(older as Envelope);
+
+    await expect.poll(() => sampleOf(relay.metrics.eventsDelivered)).toBe(2);
+    expect(linesAbout(relay, fromTheSystem)).toEqual([[30, 'event delivered', null]]);
+    expect(linesAbout(relay, older as Envelope)).toEqual([[30, 'event delivered', null]]);
+  });
 });

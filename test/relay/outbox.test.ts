@@ -25,6 +25,8 @@ import {
 } from '../support/relay-fixtures.ts';
 import { testServices } from '../support/services.ts';
 
+type CapturedLogger = ReturnType<typeof capturedLogger>;
+
 let scratch: ScratchDatabase;
 let broker: Awaited<ReturnType<typeof connectBroker>>;
 const namespaces: string[] = [];
@@ -65,17 +67,17 @@ async function createBus(
   return bus;
 }
 
-/** A drain on its own pool, stopped after the test. */
+/** A drain on its own pool, stopped after the test; `logs` reads its log lines. */
 function startDrain(
   publisher: EventPublisher,
-  options: { pollIntervalMs?: number; batchSize?: number } = {},
+  options: { pollIntervalMs?: number; batchSize?: number; logs?: CapturedLogger } = {},
 ) {
   const pool = new pg.Pool({ connectionString: scratch.url, max: 3 });
   const drain = new OutboxDrain({
     pool,
     databaseUrl: scratch.url,
     publisher,
-    log: capturedLogger().log,
+    log: (options.logs ?? capturedLogger()).log,
     pollIntervalMs: options.pollIntervalMs ?? 60_000,
     batchSize: options.batchSize ?? 100,
     retryBaseMs: 50,
@@ -111,29 +113,39 @@ describe('publishing the outbox', () => {
     const { store, table, session } = await seatedTable(scratch.db);
     const admin = { role: 'store_admin' as const, id: crypto.randomUUID() };
     const { rows } = await scratch.pool.query<{ id: string }>(
-      `insert into outbox (store_id, table_id, table_session_id, type, payload, actor_role, actor_id)
+      `insert into outbox
+       (store_id, table_id, table_session_id, type, payload, actor_role, actor_id, correlation_id)
        values
-       ($1, $2, $3, 'order.created', '{"order_id":"o-1","total_amount":9000}', null, null),
-       ($1, $2, $3, 'order.status_changed', '{"order_id":"o-1","status":"preparing"}', $4, $5),
-       ($1, null, null, 'menu.updated', '{"menu_id":"m-1"}', $4, $5)
+       ($1, $2, $3, 'order.created', '{"order_id":"o-1","total_amount":9000}', null, null, $6),
+       ($1, $2, $3, 'order.status_changed', '{"order_id":"o-1","status":"preparing"}', $4, $5, $7),
+       ($1, null, null, 'menu.updated', '{"menu_id":"m-1"}', $4, $5, null)
        returning id`,
-      [store.id, table.id, session.id, admin.role, admin.id],
+      [store.id, table.id, session.id, admin.role, admin.id, 'tablet-7-order-42', 'counter_1'],
     );
-    startDrain(bus);
+    const logs = capturedLogger();
+    startDrain(bus, { logs });
 
     await expect.poll(() => tap.of(store.id).length).toBe(3);
     const stored = await outboxOf(scratch.pool, store.id);
     const expected: Envelope[] = [
-      ['order.created', table.id, session.id, { order_id: 'o-1', total_amount: 9000 }, null],
+      [
+        'order.created',
+        table.id,
+        session.id,
+        { order_id: 'o-1', total_amount: 9000 },
+        null,
+        'tablet-7-order-42',
+      ],
       [
         'order.status_changed',
         table.id,
         session.id,
         { order_id: 'o-1', status: 'preparing' },
         admin,
+        'counter_1',
       ],
-      ['menu.updated', null, null, { menu_id: 'm-1' }, admin],
-    ].map(([type, tableId, sessionId, data, actor], index) => ({
+      ['menu.updated', null, null, { menu_id: 'm-1' }, admin, null],
+    ].map(([type, tableId, sessionId, data, actor, correlationId], index) => ({
       id: Number(rows[index]!.id),
       type: type as Envelope['type'],
       store_id: store.id,
@@ -142,6 +154,7 @@ describe('publishing the outbox', () => {
       occurred_at: stored[index]!.created_at.toISOString(),
       data: data as Envelope['data'],
       actor: actor as Envelope['actor'],
+      correlation_id: correlationId as string | null,
     }));
     const tapped = tap.of(store.id);
     expect(tapped.map((m) => JSON.parse(m.body))).toEqual(expected);
@@ -164,6 +177,11 @@ describe('publishing the outbox', () => {
       [1, null],
       [1, null],
     ]);
+    // One line per published event, naming the request that caused it.
+    const lines = logs.lines().filter((line) => line.msg === 'event published');
+    expect(lines.map((line) => [line.level, line.eventId, line.type, line.correlation_id])).toEqual(
+      expected.map((event) => [30, String(event.id), event.type, event.correlation_id]),
+    );
   });
 
   it('keeps to id order across batches', async () => {
@@ -312,9 +330,18 @@ describe('when the broker is away', () => {
     let drain: OutboxDrain | undefined;
     const bus = await createBus(namespace, proxy.url, () => drain?.retryNow());
     const connecting = bus.start();
-    drain = startDrain(bus);
+    const logs = capturedLogger();
+    drain = startDrain(bus, { logs });
     const store = await createStore(scratch.db);
-    const ids = await insertEvents(scratch.pool, store.id, 3);
+    const correlationIds = ['tablet-7-order-42', null, 'counter_1'];
+    const { rows } = await scratch.pool.query<{ id: string }>(
+      `insert into outbox (store_id, type, payload, correlation_id)
+       values ($1, 'menu.updated', '{}', $2), ($1, 'menu.updated', '{}', $3),
+       ($1, 'menu.updated', '{}', $4)
+       returning id`,
+      [store.id, ...correlationIds],
+    );
+    const ids = rows.map((row) => Number(row.id));
 
     await expect
       .poll(async () => (await outboxOf(scratch.pool, store.id)).every((r) => r.attempts >= 2))
@@ -323,6 +350,17 @@ describe('when the broker is away', () => {
     expect(waiting.every((r) => r.published_at === null)).toBe(true);
     expect(waiting.every((r) => r.last_error === 'not connected to the broker')).toBe(true);
     expect(bus.connected).toBe(false);
+    // Each failed try names the events it could not publish, and the requests behind them.
+    const failed = logs.lines().find((line) => line.msg === 'outbox batch failed');
+    expect(failed).toMatchObject({
+      level: 40,
+      err: { message: 'not connected to the broker' },
+      events: ids.map((id, index) => ({
+        eventId: String(id),
+        type: 'menu.updated',
+        correlation_id: correlationIds[index],
+      })),
+    });
 
     await proxy.restore();
     expect(await connecting).toBe(true);

@@ -60,6 +60,19 @@ describe("the relay's HTTP errors", () => {
     expect((await envelopeOf(response)).request_id).toBe('probe-123');
   });
 
+  it.each([
+    ['an "="', 'a=b'],
+    ['65 characters', 'a'.repeat(65)],
+  ])(
+    'replace an X-Request-Id with %s (one the Worker would not take) by a fresh one',
+    async (_why, sent) => {
+      const response = await fetch(`${await relayHttp()}/nope`, {
+        headers: { 'x-request-id': sent },
+      });
+      expect((await envelopeOf(response)).request_id).toMatch(/^[0-9a-f-]{36}$/);
+    },
+  );
+
   it('answer another method on a known path 405 METHOD_NOT_ALLOWED, naming the one allowed', async () => {
     const response = await fetch(`${await relayHttp()}/healthz`, { method: 'POST' });
     expect(response.status).toBe(405);

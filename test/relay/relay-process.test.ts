@@ -88,14 +88,19 @@ async function logged(relay: SpawnedRelay, message: string) {
   await expect.poll(() => relay.output(), { timeout: 10_000 }).toContain(`"msg":"${message}"`);
 }
 
-/** The first line of the relay's output with this `msg`, parsed. */
-function logLine(relay: SpawnedRelay, message: string): Record<string, unknown> | undefined {
+/** The relay's JSON log lines so far, parsed (whole lines only). */
+function relayLines(relay: SpawnedRelay): Record<string, unknown>[] {
   return relay
     .output()
     .split('\n')
+    .slice(0, -1)
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .find((line) => line.msg === message);
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The first line of the relay's output with this `msg`, parsed. */
+function logLine(relay: SpawnedRelay, message: string): Record<string, unknown> | undefined {
+  return relayLines(relay).find((line) => line.msg === message);
 }
 
 /** Ids the stand-in hub received at least once. */
@@ -150,6 +155,30 @@ describe('an event on its way from the outbox to the hub', () => {
     expect(post!.body).toBe(tap.of(store.id)[0]!.body);
     expect(JSON.parse(post!.body)).toMatchObject({ id, type: 'order.created', store_id: store.id });
     await expect.poll(() => allPublished(store.id)).toBe(true);
+  });
+});
+
+describe('following one order through the relay’s log', () => {
+  it('names the request that caused it when it is published, when delivery fails, and when it is delivered', async () => {
+    const relay = startRelay(relayEnv());
+    await logged(relay, 'broker connected');
+    hub.answer((_post, index) => (index === 0 ? 503 : 200));
+    const store = await createStore(scratch.db);
+    const { rows } = await scratch.pool.query<{ id: string }>(
+      `insert into outbox (store_id, type, payload, correlation_id)
+       values ($1, 'order.created', '{}', 'tablet-7-order-42') returning id`,
+      [store.id],
+    );
+    const eventId = rows[0]!.id;
+
+    await logged(relay, 'event delivered');
+    const about = relayLines(relay).filter((line) => line.eventId === eventId);
+    expect(about.map((line) => [line.msg, line.correlation_id])).toEqual([
+      ['event published', 'tablet-7-order-42'],
+      ['hub delivery failed', 'tablet-7-order-42'],
+      ['event delivered', 'tablet-7-order-42'],
+    ]);
+    expect(about[1]).toMatchObject({ status: 503, attempt: 1 });
   });
 });
 
@@ -250,13 +279,19 @@ describe('a database error in the relay’s log', () => {
     const store = await createStore(scratch.db);
     const note = `guest-note-${randomSecret()}`;
     await refuseMarking(note);
-    await scratch.pool.query(
-      `insert into outbox (store_id, type, payload) values ($1, 'menu.updated', $2)`,
+
+    const { rows } = await scratch.pool.query<{ id: string }>(
+      `insert into outbox (store_id, type, payload, correlation_id)
+       values ($1, 'menu.updated', $2, 'counter-9') returning id`,
       [store.id, { note }],
     );
 
     await logged(relay, 'outbox batch failed');
-    expect(logLine(relay, 'outbox batch failed')).toMatchObject({ err: { sqlstate: 'TO002' } });
+    expect(logLine(relay, 'outbox batch failed')).toMatchObject({
+      err: { sqlstate: 'TO002' },
+      // The failed batch names its events and the requests behind them, never their data.
+      events: [{ eventId: rows[0]!.id, type: 'menu.updated', correlation_id: 'counter-9' }],
+    });
     expect(relay.output()).not.toContain(note);
   });
 });

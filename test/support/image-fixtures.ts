@@ -103,6 +103,7 @@ export function imageUploaded(
     occurred_at: new Date().toISOString(),
     data: { menu_id: menuId, original_key: originalKey, content_type: contentType, sha256 },
     actor: { role: 'store_admin', id: crypto.randomUUID() },
+    correlation_id: null,
   };
   return { envelope, originalKey, prefix, storeId, menuId };
 }

@@ -39,6 +39,7 @@ const accounts = {
         store_id: store.id,
         table_number: table.tableNumber,
         password,
+        device_id: table.device,
       }),
     };
   },
@@ -84,7 +85,12 @@ describe('logging in', () => {
     const table = await newTable(store.id);
     const res = await login(
       TABLE_LOGIN,
-      { store_id: store.id, table_number: table.tableNumber, password: PASSWORD },
+      {
+        store_id: store.id,
+        table_number: table.tableNumber,
+        password: PASSWORD,
+        device_id: table.device,
+      },
       randomIp(),
     );
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -96,7 +102,13 @@ describe('logging in', () => {
       store: { id: store.id, name: store.name },
     });
     const me = await probe('table', res.body.access_token);
-    expect(me.body).toEqual({ role: 'table', sub: table.id, storeId: store.id, ver: 1 });
+    expect(me.body).toEqual({
+      role: 'table',
+      sub: table.id,
+      storeId: store.id,
+      ver: 1,
+      device: table.device,
+    });
   });
 
   it('a store admin gets an admin token naming the admin and the store', async () => {
@@ -157,13 +169,25 @@ describe('refusing wrong credentials', () => {
     const table = await newTable(store.id);
     const superAdmin = await newSuperAdmin();
     const otherStore = await newStore();
+    const tablet = { device_id: table.device };
     const attempts: Array<[string, unknown]> = [
-      [TABLE_LOGIN, { store_id: store.id, table_number: table.tableNumber, password: 'wrong-pw' }],
       [
         TABLE_LOGIN,
-        { store_id: store.id, table_number: `${table.tableNumber}-B`, password: PASSWORD },
+        { store_id: store.id, table_number: table.tableNumber, password: 'wrong-pw', ...tablet },
       ],
-      [TABLE_LOGIN, { store_id: crypto.randomUUID(), table_number: 1, password: PASSWORD }],
+      [
+        TABLE_LOGIN,
+        {
+          store_id: store.id,
+          table_number: `${table.tableNumber}-B`,
+          password: PASSWORD,
+          ...tablet,
+        },
+      ],
+      [
+        TABLE_LOGIN,
+        { store_id: crypto.randomUUID(), table_number: 1, password: PASSWORD, ...tablet },
+      ],
       [ADMIN_LOGIN, { store_id: store.id, username: store.admin.username, password: 'wrong-pw' }],
       [ADMIN_LOGIN, { store_id: store.id, username: unique('nobody'), password: PASSWORD }],
       [
@@ -234,27 +258,20 @@ describe('refusing wrong credentials', () => {
 
 describe('malformed login requests', () => {
   const storeId = crypto.randomUUID();
+  const tablet = { store_id: storeId, device_id: crypto.randomUUID() };
   it.each<[string, string, unknown]>([
-    ['a table login without a password', TABLE_LOGIN, { store_id: storeId, table_number: 1 }],
-    [
-      'an empty table label',
-      TABLE_LOGIN,
-      { store_id: storeId, table_number: '', password: PASSWORD },
-    ],
-    [
-      'a negative table number',
-      TABLE_LOGIN,
-      { store_id: storeId, table_number: -1, password: PASSWORD },
-    ],
+    ['a table login without a password', TABLE_LOGIN, { ...tablet, table_number: 1 }],
+    ['an empty table label', TABLE_LOGIN, { ...tablet, table_number: '', password: PASSWORD }],
+    ['a negative table number', TABLE_LOGIN, { ...tablet, table_number: -1, password: PASSWORD }],
     [
       'a table number beyond exact integers',
       TABLE_LOGIN,
-      { store_id: storeId, table_number: 2 ** 53, password: PASSWORD },
+      { ...tablet, table_number: 2 ** 53, password: PASSWORD },
     ],
     [
       'a fractional table number',
       TABLE_LOGIN,
-      { store_id: storeId, table_number: 1.5, password: PASSWORD },
+      { ...tablet, table_number: 1.5, password: PASSWORD },
     ],
     [
       'a store id that is no uuid',
@@ -353,6 +370,7 @@ describe('throttling one account from many addresses', () => {
       store_id: store.id,
       table_number: table.tableNumber,
       password,
+      device_id: table.device,
     });
     // 25 addresses, 4 wrong passwords each: none reaches its own limit of 5. One at a time, as
     // each costs a bcrypt check: side by side they would outlast the route's time limit.

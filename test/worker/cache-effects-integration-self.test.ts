@@ -4,12 +4,14 @@
  * answer says why. A route that is neither fails the first test, so a new write path cannot
  * forget its cache effect unnoticed.
  */
+import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as schema from '../../db/schema.ts';
 import { sha256Hex } from '../../worker/contracts/encoding.ts';
 import { menuImagePrefix } from '../../worker/contracts/image-keys.ts';
 import { cacheKeys } from '../../worker/platform/cache.ts';
+import { createRedis } from '../../worker/platform/redis.ts';
 import { apiWithoutRedis, cachedValue } from './support/cache.ts';
 import {
   completeStay,
@@ -25,6 +27,7 @@ import {
   newStore,
   newSuperAdmin,
   newTable,
+  PASSWORD,
   unique,
   withDb,
   type ApiResponse,
@@ -33,6 +36,7 @@ import { archiveOrder } from './support/floor.ts';
 import { anotherPng, finishJob, uploadImage } from './support/images.ts';
 import { addOptionRow } from './support/menu-options.ts';
 import { placeOrder } from './support/ordering.ts';
+import { randomIp } from './support/tokens.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -179,6 +183,13 @@ const CASES: Case[] = [
     status: 200,
   },
   {
+    route: 'POST /api/admin/orders/{id}/acknowledge',
+    does: 'the admin acknowledges a new order',
+    changes: ['floor'],
+    write: (r) => api('POST', `/api/admin/orders/${r.orderId}/acknowledge`, asAdmin(r)),
+    status: 200,
+  },
+  {
     route: 'DELETE /api/admin/orders/{id}',
     does: 'the admin cancels an order without a reason',
     changes: ['floor'],
@@ -269,6 +280,39 @@ const CASES: Case[] = [
     prepare: (r) => completeStay(r.store.id, r.table.id, r.sessionId),
     write: (r) => api('DELETE', `/api/admin/tables/${r.table.id}`, asAdmin(r)),
     status: 204,
+  },
+  {
+    route: 'POST /api/admin/tables/{id}/release-device',
+    does: "the admin lets a table's tablet go",
+    changes: ["tablet's account"],
+    write: (r) => api('POST', `/api/admin/tables/${r.table.id}/release-device`, asAdmin(r)),
+    status: 200,
+  },
+  {
+    route: 'POST /api/customer/auth/login',
+    does: 'a new tablet takes over a table its tablet left silent for 16 hours',
+    changes: ["tablet's account"],
+    prepare: async (r) => {
+      await withDb((db) =>
+        db
+          .update(schema.diningTables)
+          .set({ deviceSeenAt: new Date(Date.now() - 17 * 60 * 60 * 1000) })
+          .where(eq(schema.diningTables.id, r.table.id)),
+      );
+      // The warming reads must not note the old tablet as heard from again.
+      await createRedis(env).set(cacheKeys.deviceSeen(r.table.id), 1, { ex: 60 });
+    },
+    write: (r) =>
+      api('POST', '/api/customer/auth/login', {
+        body: {
+          store_id: r.store.id,
+          table_number: r.table.tableNumber,
+          password: PASSWORD,
+          device_id: crypto.randomUUID(),
+        },
+        headers: { 'cf-connecting-ip': randomIp() },
+      }),
+    status: 200,
   },
   {
     route: 'POST /api/admin/tables/{id}/move',
@@ -450,12 +494,13 @@ const CASES: Case[] = [
 
 /** Write routes that change no cached answer, each with the reason. */
 const CHANGES_NOTHING_CACHED: Record<string, string> = {
-  'POST /api/customer/auth/login': 'a login reads the account; its failures are counted apart',
   'POST /api/admin/auth/login': 'a login reads the account; its failures are counted apart',
   'POST /api/superadmin/auth/login': 'a login reads the account; its failures are counted apart',
   'POST /api/admin/stream-ticket': "a ticket lives in the store's hub",
   'POST /api/superadmin/stores': 'a new store has nothing cached yet',
   'POST /api/superadmin/admins': 'a new admin has no cached account, and no floor shows admins',
+  'PATCH /api/admin/store': "no cached answer shows the store's settings",
+  'PATCH /api/superadmin/stores/{id}': "no cached answer shows the store's settings",
 };
 
 const WRITE_METHODS = new Set(['post', 'put', 'patch', 'delete']);

@@ -66,6 +66,7 @@ describe('the floor at a glance (dashboard)', () => {
             started_at: busy.startedAt.toISOString(),
             total_amount: 18000 + 8000 + 26000 + 8000,
             order_count: 4,
+            unacknowledged_count: 2,
             latest_orders: [placed[3]!, placed[2]!, placed[1]!].map((o) => orderView(busy, o)),
           },
           open_calls: [],
@@ -78,12 +79,14 @@ describe('the floor at a glance (dashboard)', () => {
             started_at: emptied.startedAt.toISOString(),
             total_amount: 0,
             order_count: 0,
+            unacknowledged_count: 0,
             latest_orders: [],
           },
           open_calls: [],
         },
         { id: table3.id, table_number: '3', session: null, open_calls: [] },
       ],
+      unacknowledged_count: 2,
     });
   });
 
@@ -91,7 +94,7 @@ describe('the floor at a glance (dashboard)', () => {
     const store = await newStore();
     const res = await api('GET', '/api/admin/dashboard', { token: store.admin.token });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ tables: [] });
+    expect(res.body).toEqual({ tables: [], unacknowledged_count: 0 });
   });
 
   it('is for store admins only', async () => {
@@ -183,10 +186,13 @@ describe('moving an order through the kitchen', () => {
     const { store, table, session } = await seatedStore();
     const order = await placeOrder(session, [KIMCHI, BIBIMBAP]);
 
+    // Starting the order acknowledges it, once.
+    const acknowledged = { acknowledged_at: expect.any(String), acknowledged_by: store.admin.id };
     for (const to of ['preparing', 'cooked', 'delivered'] as const) {
       const res = await patch(store.admin.token, order.id, { status: to });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body).toEqual(orderView(session, order, to));
+      expect(res.body).toEqual({ ...orderView(session, order, to), ...acknowledged });
+      acknowledged.acknowledged_at = res.body.acknowledged_at;
     }
 
     expect((await ordersWithIds([order.id]))[0]!.status).toBe('delivered');
@@ -207,7 +213,7 @@ describe('moving an order through the kitchen', () => {
         type: 'order.status_changed',
         tableId: table.id,
         tableSessionId: session.id,
-        payload: { order_id: order.id, from, to },
+        payload: { order_id: order.id, from, to, ...(from === 'pending' ? acknowledged : {}) },
       })),
     );
   });

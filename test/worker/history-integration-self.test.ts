@@ -83,6 +83,7 @@ describe('completing a table’s session (이용 완료)', () => {
     const dashboard = await api('GET', '/api/admin/dashboard', { token: store.admin.token });
     expect(dashboard.body).toEqual({
       tables: [{ id: table.id, table_number: '7', session: null, open_calls: [] }],
+      unacknowledged_count: 0,
     });
     const current = await api('GET', '/api/admin/orders', { token: store.admin.token });
     expect(current.body).toEqual({ orders: [] });

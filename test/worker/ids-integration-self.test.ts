@@ -96,7 +96,12 @@ describe('an id written in upper case is the same id', () => {
   it('a tablet logged in with its store id in upper case orders into the same store', async () => {
     const { store, table, menu } = await storeInService();
     const login = await api('POST', '/api/customer/auth/login', {
-      body: { store_id: shouting(store.id), table_number: table.tableNumber, password: PASSWORD },
+      body: {
+        store_id: shouting(store.id),
+        table_number: table.tableNumber,
+        password: PASSWORD,
+        device_id: table.device,
+      },
       headers: { 'cf-connecting-ip': randomIp() },
     });
     expect(login.status, JSON.stringify(login.body)).toBe(200);

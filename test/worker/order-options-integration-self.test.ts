@@ -148,7 +148,7 @@ describe('ordering dishes with options, notes and a request', () => {
     expect(seated.session.latest_orders).toEqual([placed.body]);
     const { outbox } = await orderingRowsOf(room.store.id);
     expect(outbox.filter((row) => row.type === 'order.created').map((row) => row.payload)).toEqual([
-      placed.body,
+      { ...placed.body, ack_seconds: 60 },
     ]);
   });
 

@@ -65,6 +65,8 @@ describe('placing an order', () => {
       cancelled_at: null,
       cancelled_by: null,
       cancel_reason: null,
+      acknowledged_at: null,
+      acknowledged_by: null,
     });
     expect(res.headers.get('idempotent-replayed')).toBeNull();
 

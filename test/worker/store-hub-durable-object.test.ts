@@ -5,6 +5,7 @@ import { EventLog } from '../../worker/hub/event-log.ts';
 import { eventFrame, openingFrame, PING_FRAME, resyncFrame } from '../../worker/hub/sse.ts';
 import { storeHub } from '../../worker/hub/store-hub.ts';
 import { newStore, newTable } from './support/fixtures.ts';
+import { restartHub } from './support/hub.ts';
 import { deliver, envelope } from './support/relay.ts';
 import { closeAllStreams, openStream } from './support/sse.ts';
 
@@ -43,13 +44,6 @@ function bufferOf(storeId: string) {
     const { prunedThrough } = new EventLog(state.storage.sql);
     return { first: seqs[0], last: seqs.at(-1), count: seqs.length, prunedThrough };
   });
-}
-
-/** Restarts a hub the way a deploy does: its instance and every stream it serves are cut. */
-async function restartHub(storeId: string): Promise<void> {
-  await runInDurableObject(storeHub(env, storeId), (_hub, state) => state.abort('deploy')).catch(
-    (error: Error) => expect(error.message).toBe('deploy'),
-  );
 }
 
 describe('the replay buffer', () => {

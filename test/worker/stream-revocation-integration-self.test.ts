@@ -73,8 +73,21 @@ describe("a table's stream", () => {
 
   /** What takes a tablet's access away, and the answer the admin gets for it. */
   const REVOCATIONS = [
-    { change: 'gets a new password', method: 'PATCH', body: { password: 'new-pass' }, status: 200 },
-    { change: 'is removed', method: 'DELETE', body: undefined, status: 204 },
+    {
+      change: 'gets a new password',
+      method: 'PATCH',
+      action: '',
+      body: { password: 'new-pass' },
+      status: 200,
+    },
+    { change: 'is removed', method: 'DELETE', action: '', body: undefined, status: 204 },
+    {
+      change: 'is released from its tablet',
+      method: 'POST',
+      action: '/release-device',
+      body: undefined,
+      status: 200,
+    },
   ] as const;
   const CASES = REVOCATIONS.flatMap((revocation) =>
     SPELLINGS.map(([spelling, spell]) => ({ ...revocation, spelling, spell })),
@@ -82,10 +95,10 @@ describe("a table's stream", () => {
 
   it.each(CASES)(
     'ends the moment the table $change (id $spelling); its token is refused, other tables keep receiving',
-    async ({ method, body, status, spell }) => {
+    async ({ method, action, body, status, spell }) => {
       const { store, table, neighbour, tablet, neighbours } = await twoTablets();
 
-      const changed = await api(method, `/api/admin/tables/${spell(table.id)}`, {
+      const changed = await api(method, `/api/admin/tables/${spell(table.id)}${action}`, {
         token: store.admin.token,
         body,
       });

@@ -67,6 +67,7 @@ describe('opening a store', () => {
       timezone: 'Asia/Seoul',
       default_language: 'ko',
       history_retention_days: 365,
+      order_ack_seconds: 60,
     });
     expect(await storeRow(res.body.id)).toMatchObject({
       name,
@@ -163,6 +164,7 @@ describe('listing stores', () => {
       timezone: 'Asia/Tokyo',
       default_language: 'ko',
       history_retention_days: 365,
+      order_ack_seconds: 60,
     });
   });
 });

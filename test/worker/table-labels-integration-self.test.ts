@@ -32,15 +32,19 @@ function renameTable(store: StoreFixture, tableId: string, label: unknown) {
 
 /**
  * A tablet logs in with the store, a label (or number) and a password (the right one unless
- * given), from a client address of its own unless given.
+ * given), from a client address of its own and as a tablet of its own (`device`) unless given.
  */
 function tabletLogin(
   storeId: string,
   label: unknown,
-  { password = PASSWORD, ip = randomIp() }: { password?: string; ip?: string } = {},
+  {
+    password = PASSWORD,
+    ip = randomIp(),
+    device = crypto.randomUUID(),
+  }: { password?: string; ip?: string; device?: string } = {},
 ) {
   return api('POST', TABLE_LOGIN, {
-    body: { store_id: storeId, table_number: label, password },
+    body: { store_id: storeId, table_number: label, password, device_id: device },
     headers: { 'cf-connecting-ip': ip },
   });
 }
@@ -208,7 +212,7 @@ describe('a tablet logging in by its label', () => {
   it('finds the table whatever the case, and answers the label as set up', async () => {
     const store = await newStore();
     const table = await newTable(store.id, 'A-1');
-    const res = await tabletLogin(store.id, 'a-1');
+    const res = await tabletLogin(store.id, 'a-1', { device: table.device });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.table).toEqual({ id: table.id, table_number: 'A-1' });
   });
@@ -217,7 +221,7 @@ describe('a tablet logging in by its label', () => {
     const store = await newStore();
     const table = await newTable(store.id, '7');
     for (const label of [7, ' 7 ']) {
-      const res = await tabletLogin(store.id, label);
+      const res = await tabletLogin(store.id, label, { device: table.device });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.table).toEqual({ id: table.id, table_number: '7' });
     }

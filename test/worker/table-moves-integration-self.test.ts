@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CORRELATION_ID_PATTERN } from '../../db/schema.ts';
 import { api, newStore, newTable, type ApiResponse } from './support/fixtures.ts';
 import { diningRoom, ordersOfTable, placeOrder } from './support/ordering.ts';
 import { deliverAll, envelope, relayOutbox } from './support/relay.ts';
@@ -540,6 +541,7 @@ describe('the floor learns of a move or a merge (events)', () => {
         to_table_id: to.id,
       },
       actor: { role: 'store_admin', id: store.admin.id },
+      correlation_id: expect.stringMatching(CORRELATION_ID_PATTERN),
     });
     expect(outboxIds(await live.admin.events(2))).toEqual([created!.id, moved!.id]);
     expect(outboxIds(await live.from.events(2))).toEqual([created!.id, moved!.id]);
@@ -577,6 +579,7 @@ describe('the floor learns of a move or a merge (events)', () => {
         into_table_id: to.id,
       },
       actor: { role: 'store_admin', id: store.admin.id },
+      correlation_id: expect.stringMatching(CORRELATION_ID_PATTERN),
     });
     for (const stream of [live.admin, live.from, live.to]) {
       expect(outboxIds(await stream.events(1))).toEqual([merged.id]);

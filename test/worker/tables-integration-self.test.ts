@@ -24,12 +24,14 @@ describe('seeing the tables', () => {
           table_number: '2',
           created_at: expect.stringMatching(ISO),
           active_session_id: null,
+          device: { id: two.device, last_seen_at: expect.stringMatching(ISO) },
         },
         {
           id: seven.id,
           table_number: '7',
           created_at: expect.stringMatching(ISO),
           active_session_id: sessionId,
+          device: { id: seven.device, last_seen_at: expect.stringMatching(ISO) },
         },
       ],
     });
@@ -63,6 +65,7 @@ describe('setting up a table', () => {
       table_number: '12',
       created_at: expect.stringMatching(ISO),
       active_session_id: null,
+      device: null,
     });
     const row = await tableRow(res.body.id);
     expect(row).toMatchObject({ storeId: store.id, tableNumber: '12', passwordVersion: 1 });
@@ -77,7 +80,12 @@ describe('setting up a table', () => {
       body: { table_number: 4, password: 'four' },
     });
     const login = await api('POST', '/api/customer/auth/login', {
-      body: { store_id: store.id, table_number: 4, password: 'four' },
+      body: {
+        store_id: store.id,
+        table_number: 4,
+        password: 'four',
+        device_id: crypto.randomUUID(),
+      },
     });
     expect(login.status).toBe(200);
   });
@@ -164,6 +172,7 @@ describe('changing a table', () => {
       table_number: '21',
       created_at: expect.stringMatching(ISO),
       active_session_id: null,
+      device: { id: table.device, last_seen_at: expect.stringMatching(ISO) },
     });
     expect(await tableRow(table.id)).toMatchObject({ tableNumber: '21', passwordVersion: 1 });
     expect((await api('GET', '/api/customer/menus', { token: table.token })).status).toBe(200);
@@ -187,8 +196,9 @@ describe('changing a table', () => {
     const stale = await api('GET', '/api/customer/menus', { token: table.token });
     expect(stale.status).toBe(401);
     expect(stale.body.error.code).toBe('TOKEN_INVALID');
+    // The tablet keeps its table: it logs in again, as itself, with the new password.
     const login = await api('POST', '/api/customer/auth/login', {
-      body: { store_id: store.id, table_number: 8, password: 'new-pass' },
+      body: { store_id: store.id, table_number: 8, password: 'new-pass', device_id: table.device },
     });
     expect(login.status).toBe(200);
     const fresh = await api('GET', '/api/customer/menus', { token: login.body.access_token });

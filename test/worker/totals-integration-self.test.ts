@@ -77,7 +77,7 @@ describe("how much a party's stay may come to", () => {
     });
     const rows = await orderingRowsOf(store.id);
     expect(rows.orders).toHaveLength(10);
-    expect(rows.outbox.map((row) => row.payload)).toEqual([last.body]);
+    expect(rows.outbox.map((row) => row.payload)).toEqual([{ ...last.body, ack_seconds: 60 }]);
     // The fixture's nine orders and today's one: the refused order took no number.
     expect(rows.counters.map((row) => row.lastNumber).toSorted()).toEqual([1, 9]);
     expect((await ordersOfTable(table.token)).body.total_amount).toBe(1_000_000_000);

@@ -7,9 +7,13 @@ export const TOKEN_TTL_SECONDS = 16 * 60 * 60;
 const ISSUER = 'table-order';
 const AUDIENCE = 'table-order-api';
 
-/** Who is calling. `ver` is the account's token version: bumping it revokes older tokens. */
+/**
+ * Who is calling. `ver` is the account's token version: bumping it revokes older tokens. A
+ * table's `device` is the tablet that logged in (claim `dev`): the token works while that tablet
+ * holds the table (worker/domain/device-lease.ts).
+ */
 export type Principal =
-  | { role: 'table'; sub: string; storeId: string; ver: number }
+  | { role: 'table'; sub: string; storeId: string; ver: number; device: string }
   | { role: 'store_admin'; sub: string; storeId: string; ver: number }
   | { role: 'super_admin'; sub: string; storeId: null; ver: number };
 export type Role = Principal['role'];
@@ -17,7 +21,12 @@ export type Role = Principal['role'];
 /** Signs an RS256 access token for a principal. */
 export async function issueToken(env: Env, principal: Principal): Promise<string> {
   const { kid, signingKey } = await keyRing(env);
-  return new SignJWT({ role: principal.role, store_id: principal.storeId, ver: principal.ver })
+  return new SignJWT({
+    role: principal.role,
+    store_id: principal.storeId,
+    ver: principal.ver,
+    ...(principal.role === 'table' && { dev: principal.device }),
+  })
     .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
     .setSubject(principal.sub)
     .setIssuer(ISSUER)
@@ -33,7 +42,8 @@ export type VerifiedToken = { principal: Principal; expiresAt: number };
 /**
  * Verifies a token's signature (RS256 only, by `kid`), issuer, audience and expiry, and returns
  * its principal and expiry. Every failure is a 401: `TOKEN_EXPIRED` for an expired token, `TOKEN_INVALID`
- * for anything else (tampered, unknown key, other algorithm, malformed claims).
+ * for anything else (tampered, unknown key, other algorithm, malformed claims, a table token
+ * without its `dev`).
  */
 export async function verifyToken(env: Env, token: string): Promise<VerifiedToken> {
   const { verificationKey } = await keyRing(env);
@@ -43,11 +53,15 @@ export async function verifyToken(env: Env, token: string): Promise<VerifiedToke
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    const { sub, role, store_id: storeId, ver, exp } = payload;
+    const { sub, role, store_id: storeId, ver, dev: device, exp } = payload;
     if (typeof sub !== 'string' || typeof ver !== 'number' || typeof exp !== 'number')
       throw new errors.JWTClaimValidationFailed('claims', payload);
     const expiresAt = exp * 1000;
-    if ((role === 'table' || role === 'store_admin') && typeof storeId === 'string') {
+    // A table token without its tablet (issued before tablets were named) makes no caller.
+    if (role === 'table' && typeof storeId === 'string' && typeof device === 'string') {
+      return { principal: { role, sub, storeId, ver, device }, expiresAt };
+    }
+    if (role === 'store_admin' && typeof storeId === 'string') {
       return { principal: { role, sub, storeId, ver }, expiresAt };
     }
     if (role === 'super_admin' && storeId === null) {

@@ -8,7 +8,13 @@
  * from here, so that the database and the wire cannot disagree.
  */
 import { z } from 'zod';
-import { ADMIN_ROLES, EVENT_TYPES, type AdminRole, type EventType } from '../../db/schema.ts';
+import {
+  ADMIN_ROLES,
+  CORRELATION_ID_PATTERN,
+  EVENT_TYPES,
+  type AdminRole,
+  type EventType,
+} from '../../db/schema.ts';
 import { Uuid } from './ids.ts';
 
 export { EVENT_TYPES, type EventType };
@@ -24,8 +30,9 @@ const EventActor = z.object({ role: z.enum(ADMIN_ROLES), id: Uuid }).meta({ id: 
 
 /**
  * One event. `id` is the outbox id: global across stores, increasing, but committed out of order.
- * `actor` is the admin who caused it, null for a guest's or the system's; an envelope without it
- * (from a relay older than the field) reads as null.
+ * `actor` is the admin who caused it, null for a guest's or the system's; `correlation_id` the id
+ * of the request that caused it (its `X-Request-Id`), null when no request did. An envelope
+ * without either (from a relay older than the field) reads it as null.
  */
 export const Envelope = z
   .object({
@@ -37,6 +44,7 @@ export const Envelope = z
     occurred_at: z.iso.datetime({ offset: true }),
     data: z.record(z.string(), z.unknown()),
     actor: EventActor.nullable().default(null),
+    correlation_id: z.string().regex(CORRELATION_ID_PATTERN).nullable().default(null),
   })
   .meta({ id: 'EventEnvelope' });
 
@@ -54,11 +62,13 @@ export type OutboxEvent = {
   /** Who caused it: both set for an admin's change, both null otherwise. */
   actorRole: AdminRole | null;
   actorId: string | null;
+  /** The request that caused it, null when none did. */
+  correlationId: string | null;
 };
 
 /**
- * The envelope of one outbox row: its id, its type, where it happened, when, its payload, and who
- * caused it.
+ * The envelope of one outbox row: its id, its type, where it happened, when, its payload, who
+ * caused it, and the request that did.
  */
 export function envelopeOf(row: OutboxEvent): Envelope {
   return {
@@ -72,5 +82,6 @@ export function envelopeOf(row: OutboxEvent): Envelope {
     data: row.payload as Record<string, unknown>,
     // The outbox's check constraint keeps the two columns both set or both null.
     actor: row.actorRole && row.actorId ? { role: row.actorRole, id: row.actorId } : null,
+    correlation_id: row.correlationId,
   };
 }

@@ -8,19 +8,28 @@ import type { Database } from '../domain/database.ts';
 
 /**
  * What a token is checked against: the account's role, store, token version (a table's password
- * version) and whether it may act. Small and JSON, so it can be cached under `auth:account:<id>`.
+ * version), whether it may act, and for a table the tablet that holds it (`device`, null: none).
+ * Small and JSON, so it can be cached under `auth:account:<id>`.
  */
-type AccountState = { role: Role; storeId: string | null; version: number; isActive: boolean };
+type AccountState = {
+  role: Role;
+  storeId: string | null;
+  version: number;
+  isActive: boolean;
+  device?: string | null;
+};
 
 /**
  * Checks that the account behind a verified token may still act: the table still exists in the
- * token's store with the same password (its password version), the admin still exists, is
- * active and has not had its tokens revoked. Runs on every authenticated request.
+ * token's store with the same password (its password version) and is still held by the token's
+ * tablet, the admin still exists, is active and has not had its tokens revoked. Runs on every
+ * authenticated request.
  *
  * With `redis`, the account is read through the cache: every write that changes what is checked
- * (password change, table removal, activation, deactivation) invalidates the key after it
- * commits, so revocation still takes effect on the very next request. Without it, the database
- * answers (the rare paths, such as redeeming a stream ticket).
+ * (password change, table removal, a table released or taken by another tablet, activation,
+ * deactivation) invalidates the key after it commits, so revocation still takes effect on the
+ * very next request. Without it, the database answers (the rare paths, such as redeeming a
+ * stream ticket).
  */
 export async function assertAccountActive(
   db: Database,
@@ -35,7 +44,8 @@ export async function assertAccountActive(
     !account ||
     account.role !== principal.role ||
     account.version !== principal.ver ||
-    (principal.role === 'table' && account.storeId !== principal.storeId)
+    (principal.role === 'table' &&
+      (account.storeId !== principal.storeId || account.device !== principal.device))
   ) {
     throw tokenRevoked();
   }
@@ -47,7 +57,11 @@ export async function assertAccountActive(
 async function loadAccount(db: Database, principal: Principal): Promise<AccountState | null> {
   if (principal.role === 'table') {
     const [table] = await db
-      .select({ storeId: diningTables.storeId, version: diningTables.passwordVersion })
+      .select({
+        storeId: diningTables.storeId,
+        version: diningTables.passwordVersion,
+        device: diningTables.deviceId,
+      })
       .from(diningTables)
       .where(eq(diningTables.id, principal.sub));
     return table ? { role: 'table', ...table, isActive: true } : null;

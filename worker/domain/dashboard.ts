@@ -2,7 +2,12 @@ import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { diningTables, orders, tableSessions } from '../../db/schema.ts';
 import type { Database } from '../domain/database.ts';
 import { openCallsByTable, type OpenCallView } from './calls.ts';
-import { countsTowardTotals, loadOrders, type OrderView } from './order-view.ts';
+import {
+  awaitsAcknowledgement,
+  countsTowardTotals,
+  loadOrders,
+  type OrderView,
+} from './order-view.ts';
 import { byTableLabel } from './tables.ts';
 
 /** How many of a table's newest orders the floor view shows on its card. */
@@ -17,16 +22,21 @@ export type FloorTable = {
     started_at: string;
     total_amount: number;
     order_count: number;
+    /** Its orders nobody has seen to yet (see `awaitsAcknowledgement`). */
+    unacknowledged_count: number;
     latest_orders: OrderView[];
   } | null;
   /** The table's staff calls still waiting, oldest first. */
   open_calls: OpenCallView[];
 };
 
+/** The floor view: every table, and how many orders on the whole floor nobody has seen to. */
+export type Floor = { tables: FloorTable[]; unacknowledged_count: number };
+
 /**
  * The store's floor at a glance: every table in natural order of its label (`byTableLabel`), and
- * for a table with an active session its running total and order count (cancelled orders left
- * out) and newest orders (cancelled ones shown). A fixed
+ * for a table with an active session its running total, order count and count of orders nobody
+ * has seen to (cancelled orders left out) and newest orders (cancelled ones shown). A fixed
  * number of queries whatever the number of tables: tables with their session totals (one grouped
  * join), the newest orders of every active session (ranked by a window function) and their lines,
  * and the store's open staff calls (each table's `open_calls`).
@@ -44,6 +54,7 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
       sessionId: tableSessions.id,
       startedAt: tableSessions.startedAt,
       orderCount: sql<number>`count(${orders.id})::int`,
+      unacknowledgedCount: sql<number>`count(${orders.id}) filter (where ${awaitsAcknowledgement()})::int`,
       // A bigint: a session's orders can sum past 2^31 (the driver reads it as text).
       totalAmount: sql<number>`coalesce(sum(${orders.totalAmount}), 0)::bigint`.mapWith(Number),
     })
@@ -88,10 +99,24 @@ export async function floorDashboard(db: Database, storeId: string): Promise<Flo
             started_at: table.startedAt.toISOString(),
             total_amount: table.totalAmount,
             order_count: table.orderCount,
+            unacknowledged_count: table.unacknowledgedCount,
             latest_orders: latestBySession.get(table.sessionId) ?? [],
           }
         : null,
     open_calls: openCalls.get(table.id) ?? [],
   }));
   return floor.sort(byTableLabel);
+}
+
+/**
+ * The floor view as the dashboard answers it: the tables of {@link floorDashboard} and the
+ * floor's count of orders nobody has seen to, the sum of the tables'. Summed from the tables
+ * rather than cached with them, so a cached list of an earlier version still answers this shape.
+ */
+export function floorView(tables: FloorTable[]): Floor {
+  const unacknowledged = tables.reduce(
+    (sum, table) => sum + (table.session?.unacknowledged_count ?? 0),
+    0,
+  );
+  return { tables, unacknowledged_count: unacknowledged };
 }

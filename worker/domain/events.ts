@@ -1,4 +1,5 @@
 import { outbox, type EventType } from '../../db/schema.ts';
+import { currentRequestId } from '../platform/request-context.ts';
 import type { Actor } from './audit.ts';
 import type { Transaction } from './database.ts';
 
@@ -17,6 +18,8 @@ export type DomainEvent = {
 /**
  * Records an event in the outbox inside the caller's transaction: it is published (by the relay)
  * only if, and only after, the change it describes commits. The outbox id becomes the event id.
+ * The request that caused it (its `X-Request-Id`) goes with it as `correlation_id`, null when no
+ * request did (the Cron Trigger).
  */
 export async function recordEvent(tx: Transaction, event: DomainEvent): Promise<void> {
   await tx.insert(outbox).values({
@@ -27,5 +30,6 @@ export async function recordEvent(tx: Transaction, event: DomainEvent): Promise<
     payload: event.data,
     actorRole: event.actor?.role ?? null,
     actorId: event.actor?.id ?? null,
+    correlationId: currentRequestId(),
   });
 }

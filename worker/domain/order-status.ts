@@ -28,6 +28,10 @@ function orderNotFound(): ApiError {
   return new ApiError(404, 'NOT_FOUND', '주문을 찾을 수 없습니다.');
 }
 
+function orderAlreadyCancelled(): ApiError {
+  return new ApiError(409, 'ORDER_ALREADY_CANCELLED', '이미 취소된 주문입니다.');
+}
+
 /** The ids of the store's active sessions, as a subquery (orders of ended sessions are history). */
 function activeSessionsOf(db: Database | Transaction, storeId: string) {
   return db
@@ -79,7 +83,13 @@ async function lockActiveOrder(tx: Transaction, storeId: string, orderId: string
   const inActiveSession = sql<boolean>`(select ${tableSessions.endedAt} is null from ${tableSessions}
     where ${tableSessions.id} = ${orders.tableSessionId})`;
   const [order] = await tx
-    .select({ status: orders.status, tableId: orders.tableId, sessionId: orders.tableSessionId })
+    .select({
+      orderNumber: orders.orderNumber,
+      status: orders.status,
+      tableId: orders.tableId,
+      sessionId: orders.tableSessionId,
+      acknowledgedAt: orders.acknowledgedAt,
+    })
     .from(orders)
     .where(and(eq(orders.id, orderId), eq(orders.storeId, storeId), inActiveSession))
     .for('update');
@@ -87,11 +97,67 @@ async function lockActiveOrder(tx: Transaction, storeId: string, orderId: string
   return order;
 }
 
+/** The columns that acknowledge an order, now, as `actor`'s doing. */
+function acknowledgedBy(actor: Actor) {
+  // clock_timestamp(): after the order was taken, even if this transaction began before.
+  return { acknowledgedAt: sql`clock_timestamp()`, acknowledgedBy: actor.id };
+}
+
+/** The acknowledgement of an order as events tell it. */
+function acknowledgementOf(view: OrderView) {
+  return { acknowledged_at: view.acknowledged_at, acknowledged_by: view.acknowledged_by };
+}
+
+/**
+ * An admin has seen to a new order (주문 확인): it records when and by whom, keeps it in the
+ * audit trail and tells the floor (`order.acknowledged`, which stops the hub's alerts about it),
+ * in one transaction. Acknowledging it again answers it as it is, with nothing recorded (two
+ * admins pressing at once take turns on the row's lock: one records). A cancelled order → 409
+ * ORDER_ALREADY_CANCELLED; unknown, another store's or archived → 404.
+ */
+export async function acknowledgeOrder(
+  db: Database,
+  storeId: string,
+  orderId: string,
+  actor: Actor,
+): Promise<OrderView> {
+  return db.transaction(async (tx) => {
+    const order = await lockActiveOrder(tx, storeId, orderId);
+    if (order.status === 'cancelled') throw orderAlreadyCancelled();
+    if (order.acknowledgedAt !== null) {
+      const [view] = await loadOrders(tx, eq(orders.id, orderId));
+      return view!;
+    }
+    await tx.update(orders).set(acknowledgedBy(actor)).where(eq(orders.id, orderId));
+    const [view] = await loadOrders(tx, eq(orders.id, orderId));
+    await recordAudit(tx, {
+      storeId,
+      actor,
+      action: 'order.acknowledged',
+      targetType: 'order',
+      targetId: orderId,
+      details: { order_number: order.orderNumber },
+    });
+    await recordEvent(tx, {
+      type: 'order.acknowledged',
+      storeId,
+      tableId: order.tableId,
+      tableSessionId: order.sessionId,
+      data: { order_id: orderId, ...acknowledgementOf(view!) },
+      actor,
+    });
+    return view!;
+  });
+}
+
 /**
  * Moves an order of the caller's store to its next kitchen state, and only that one: the same
  * state, a skip, a step back, any move after `delivered` or of a cancelled order is
  * `409 INVALID_STATUS_TRANSITION`. The order row is locked before its state is read
- * (`lockActiveOrder`). The audit trail and the event name the admin.
+ * (`lockActiveOrder`). The audit trail and the event name the admin. Starting an order nobody
+ * acknowledged also acknowledges it, in the same change: the event's data then carries the
+ * acknowledgement (`acknowledged_at`, `acknowledged_by`) and the audit row says
+ * `acknowledged: true`.
  */
 export async function changeOrderStatus(
   db: Database,
@@ -111,24 +177,28 @@ export async function changeOrderStatus(
         { details: { from, to } },
       );
     }
-    await tx.update(orders).set({ status: to }).where(eq(orders.id, orderId));
+    const acknowledges = from === 'pending' && order.acknowledgedAt === null;
+    await tx
+      .update(orders)
+      .set({ status: to, ...(acknowledges ? acknowledgedBy(actor) : {}) })
+      .where(eq(orders.id, orderId));
+    const [view] = await loadOrders(tx, eq(orders.id, orderId));
     await recordAudit(tx, {
       storeId,
       actor,
       action: 'order.status_changed',
       targetType: 'order',
       targetId: orderId,
-      details: { from, to },
+      details: { from, to, ...(acknowledges ? { acknowledged: true } : {}) },
     });
     await recordEvent(tx, {
       type: 'order.status_changed',
       storeId,
       tableId: order.tableId,
       tableSessionId: order.sessionId,
-      data: { order_id: orderId, from, to },
+      data: { order_id: orderId, from, to, ...(acknowledges ? acknowledgementOf(view!) : {}) },
       actor,
     });
-    const [view] = await loadOrders(tx, eq(orders.id, orderId));
     return view!;
   });
 }
@@ -148,9 +218,7 @@ export async function cancelOrder(
 ): Promise<OrderView> {
   return db.transaction(async (tx) => {
     const order = await lockActiveOrder(tx, storeId, orderId);
-    if (order.status === 'cancelled') {
-      throw new ApiError(409, 'ORDER_ALREADY_CANCELLED', '이미 취소된 주문입니다.');
-    }
+    if (order.status === 'cancelled') throw orderAlreadyCancelled();
     await tx
       .update(orders)
       .set({

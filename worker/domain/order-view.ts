@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { asc, desc, inArray, ne, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne, type SQL } from 'drizzle-orm';
 import { ORDER_STATUSES, orderItems, orders, type Order, type OrderItem } from '../../db/schema.ts';
 import type { Database, Transaction } from '../domain/database.ts';
 
@@ -19,6 +19,15 @@ export const SessionTotal = z
  */
 export function countsTowardTotals(): SQL {
   return ne(orders.status, 'cancelled');
+}
+
+/**
+ * The orders nobody has seen to yet: still `pending` and not acknowledged, as a condition on
+ * `orders`. Starting an order acknowledges it, and a cancelled one waits for no one; `pending`
+ * also leaves out the orders the kitchen had started before acknowledgements were recorded.
+ */
+export function awaitsAcknowledgement(): SQL {
+  return and(eq(orders.status, 'pending'), isNull(orders.acknowledgedAt))!;
 }
 
 /** What these orders come to, in whole won: the sum of those not cancelled. */
@@ -77,6 +86,15 @@ export function toCancelRecord(
   };
 }
 
+/**
+ * When an admin first saw to an order (acknowledged it, or started preparing it) and who: both
+ * null until then.
+ */
+const AcknowledgementSchema = z.object({
+  acknowledged_at: z.string().nullable().openapi({ format: 'date-time' }),
+  acknowledged_by: z.uuid().nullable().openapi({ description: 'the admin who acknowledged it' }),
+});
+
 /** An order as every API answer shows it (customer and admin alike). */
 export const OrderSchema = z
   .object({
@@ -90,6 +108,7 @@ export const OrderSchema = z
     request: z.string().nullable().openapi({ description: "the guest's request (요청사항)" }),
     created_at: z.string().openapi({ format: 'date-time' }),
     ...CancelRecordSchema.shape,
+    ...AcknowledgementSchema.shape,
   })
   .openapi('Order');
 export type OrderView = z.infer<typeof OrderSchema>;
@@ -157,5 +176,7 @@ export function toOrderView(
     request: order.request,
     created_at: order.createdAt.toISOString(),
     ...toCancelRecord(order),
+    acknowledged_at: order.acknowledgedAt?.toISOString() ?? null,
+    acknowledged_by: order.acknowledgedBy,
   };
 }

@@ -71,7 +71,7 @@ export async function createOrder(
     const sessionId = await joinOrOpenSession(tx, input.storeId, input.tableId);
     // Last before the event: the counter row stays locked until commit and serialises the
     // store's orders, so it is held as briefly as possible.
-    const { order, items, spentBefore } = await insertOrder(tx, {
+    const { order, items, spentBefore, ackSeconds } = await insertOrder(tx, {
       ...input,
       sessionId,
       lines,
@@ -85,7 +85,8 @@ export async function createOrder(
       storeId: input.storeId,
       tableId: input.tableId,
       tableSessionId: sessionId,
-      data: view,
+      // The store's acknowledgement time as it was now: the hub alerts the floor by it.
+      data: { ...view, ack_seconds: ackSeconds },
     });
     if (key !== undefined) {
       const answer = { tableId: input.tableId, key, orderId: view.id, statusCode: 201 };
@@ -195,7 +196,8 @@ async function joinOrOpenSession(tx: Transaction, storeId: string, tableId: stri
  * It also answers what the session's orders that are not cancelled came to before this one
  * (`spentBefore`): exact, since the statement starts after we locked the session, when every
  * other order of the session has either committed (and is in the statement's snapshot) or waits
- * for our commit. (A cancel racing it only lowers the sum: the limit still holds.)
+ * for our commit. (A cancel racing it only lowers the sum: the limit still holds.) And how long
+ * the store lets an order wait unacknowledged (`ackSeconds`), for its event.
  */
 async function insertOrder(
   tx: Transaction,
@@ -248,9 +250,27 @@ async function insertOrder(
       .from(orders)
       .where(and(eq(orders.tableSessionId, input.sessionId), countsTowardTotals())),
   );
-  const [row] = await tx.with(counter, placed, lines, spent).select().from(placed).crossJoin(spent);
+  const store = tx
+    .$with('store')
+    .as(
+      tx
+        .select({ ackSeconds: stores.orderAckSeconds })
+        .from(stores)
+        .where(eq(stores.id, input.storeId)),
+    );
+  const [row] = await tx
+    .with(counter, placed, lines, spent, store)
+    .select()
+    .from(placed)
+    .crossJoin(spent)
+    .crossJoin(store);
   if (!row) throw new Error(`order ${orderId} was not written`);
-  return { order: row.placed, items, spentBefore: Number(row.spent.total) };
+  return {
+    order: row.placed,
+    items,
+    spentBefore: Number(row.spent.total),
+    ackSeconds: row.store.ackSeconds,
+  };
 }
 
 /**

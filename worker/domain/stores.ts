@@ -1,8 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { asc, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import {
   DEFAULT_HISTORY_RETENTION_DAYS,
   MENU_LANGUAGES,
+  ORDER_ACK_SECONDS_DEFAULT,
+  ORDER_ACK_SECONDS_MAX,
+  ORDER_ACK_SECONDS_MIN,
   stores,
   type MenuLanguage,
 } from '../../db/schema.ts';
@@ -10,8 +13,28 @@ import { ApiError } from '../api-error.ts';
 import type { Database } from '../domain/database.ts';
 import { recordAudit, type Actor } from './audit.ts';
 
-/** A store as the super admin sees it. */
-export const StoreSchema = z
+/**
+ * How long an order may wait unacknowledged before the store's screens are alerted, in whole
+ * seconds: 5 to 3,600 (the database's check says the same).
+ */
+export const OrderAckSeconds = z
+  .int()
+  .min(ORDER_ACK_SECONDS_MIN)
+  .max(ORDER_ACK_SECONDS_MAX)
+  .openapi({
+    example: ORDER_ACK_SECONDS_DEFAULT,
+    description:
+      `seconds an order may wait unacknowledged before the admins' screens are alerted ` +
+      `(${ORDER_ACK_SECONDS_MIN}–${ORDER_ACK_SECONDS_MAX}, default ${ORDER_ACK_SECONDS_DEFAULT})`,
+  });
+
+/** A change of a store's settings, by its admin or the super admin: the time, and nothing else. */
+export const StoreSettingsChange = z
+  .strictObject({ order_ack_seconds: OrderAckSeconds })
+  .openapi('StoreSettingsChange');
+
+/** A store's settings as its own admin sees them. */
+export const StoreSettingsSchema = z
   .object({
     id: z.uuid(),
     name: z.string(),
@@ -19,12 +42,18 @@ export const StoreSchema = z
     default_language: z.enum(MENU_LANGUAGES).openapi({
       description: "the language of its menu's base names: guests asking for no other read it",
     }),
-    history_retention_days: z.int().openapi({
-      example: DEFAULT_HISTORY_RETENTION_DAYS,
-      description: 'days a completed order stays in the history before it is removed',
-    }),
+    order_ack_seconds: OrderAckSeconds,
   })
-  .openapi('Store');
+  .openapi('StoreSettings');
+export type StoreSettings = z.infer<typeof StoreSettingsSchema>;
+
+/** A store as the super admin sees it: its settings and how long it keeps its history. */
+export const StoreSchema = StoreSettingsSchema.extend({
+  history_retention_days: z.int().openapi({
+    example: DEFAULT_HISTORY_RETENTION_DAYS,
+    description: 'days a completed order stays in the history before it is removed',
+  }),
+}).openapi('Store');
 export type StoreView = z.infer<typeof StoreSchema>;
 
 /** A store's columns as {@link StoreSchema} names them. */
@@ -34,7 +63,64 @@ const storeView = {
   timezone: stores.timezone,
   default_language: stores.defaultLanguage,
   history_retention_days: stores.historyRetentionDays,
+  order_ack_seconds: stores.orderAckSeconds,
 };
+
+const storeNotFound = () => new ApiError(404, 'NOT_FOUND', '매장을 찾을 수 없습니다.');
+
+/** What a store's own admin sees of it (the settings of {@link StoreSettingsSchema}). */
+export function toStoreSettings(store: StoreView): StoreSettings {
+  return {
+    id: store.id,
+    name: store.name,
+    timezone: store.timezone,
+    default_language: store.default_language,
+    order_ack_seconds: store.order_ack_seconds,
+  };
+}
+
+/** The store as it is now; unknown → 404. */
+export async function storeOfId(db: Database, storeId: string): Promise<StoreView> {
+  const [store] = await db.select(storeView).from(stores).where(eq(stores.id, storeId));
+  if (!store) throw storeNotFound();
+  return store;
+}
+
+/**
+ * Sets how long the store's orders may wait unacknowledged (`order_ack_seconds`, validated at
+ * the edge): orders taken from then on are alerted by it, those already taken keep theirs. The
+ * store row is locked while the old value is read, so the audit row's `from` is the value this
+ * change replaced, even when two admins change it at once. Unknown store → 404.
+ */
+export async function changeOrderAckSeconds(
+  db: Database,
+  actor: Actor,
+  storeId: string,
+  seconds: number,
+): Promise<StoreView> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ seconds: stores.orderAckSeconds })
+      .from(stores)
+      .where(eq(stores.id, storeId))
+      .for('update');
+    if (!before) throw storeNotFound();
+    const [store] = await tx
+      .update(stores)
+      .set({ orderAckSeconds: seconds })
+      .where(eq(stores.id, storeId))
+      .returning(storeView);
+    await recordAudit(tx, {
+      storeId,
+      actor,
+      action: 'store.updated',
+      targetType: 'store',
+      targetId: storeId,
+      details: { from: { order_ack_seconds: before.seconds }, to: { order_ack_seconds: seconds } },
+    });
+    return store!;
+  });
+}
 
 /** Where a store is when nobody says otherwise. */
 export const DEFAULT_TIMEZONE = 'Asia/Seoul';

@@ -37,6 +37,18 @@ export const TableSchema = z
       .uuid()
       .nullable()
       .openapi({ description: 'the party now seated, or null when the table is free' }),
+    device: z
+      .object({
+        id: z.uuid().openapi({ description: 'the device id the tablet logged in with' }),
+        last_seen_at: z.string().openapi({
+          format: 'date-time',
+          description: 'when the tablet was last heard from (to the minute)',
+        }),
+      })
+      .nullable()
+      .openapi('TableDevice', {
+        description: 'the tablet that holds the table, or null when none does',
+      }),
   })
   .openapi('Table');
 export type TableView = z.infer<typeof TableSchema>;
@@ -52,6 +64,8 @@ async function loadTables(
       tableNumber: diningTables.tableNumber,
       createdAt: diningTables.createdAt,
       activeSessionId: tableSessions.id,
+      deviceId: diningTables.deviceId,
+      deviceSeenAt: diningTables.deviceSeenAt,
     })
     .from(diningTables)
     .leftJoin(
@@ -65,6 +79,9 @@ async function loadTables(
       table_number: row.tableNumber,
       created_at: row.createdAt.toISOString(),
       active_session_id: row.activeSessionId,
+      device: row.deviceId
+        ? { id: row.deviceId, last_seen_at: row.deviceSeenAt!.toISOString() }
+        : null,
     }))
     .sort(byTableLabel);
 }
@@ -114,6 +131,7 @@ export async function addTable(
         table_number: table!.tableNumber,
         created_at: table!.createdAt.toISOString(),
         active_session_id: null,
+        device: null,
       };
     });
   } catch (error) {
@@ -167,6 +185,39 @@ export async function changeTable(
     if (violates(error, CONSTRAINTS.tableNumberTaken)) throw tableNumberTaken(input.tableNumber);
     throw error;
   }
+}
+
+/**
+ * Lets the table's tablet go (the device lease, worker/domain/device-lease.ts): the table is
+ * held by no tablet, so the next one to log in takes it, and the one it had is refused. The
+ * audit trail keeps which tablet was let go. Answers the table, and whether a tablet held it
+ * (only then is anything written, and its access to revoke).
+ */
+export async function releaseDevice(
+  db: Database,
+  storeId: string,
+  tableId: string,
+  actor: Actor,
+): Promise<{ table: TableView; released: boolean }> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ deviceId: diningTables.deviceId })
+      .from(diningTables)
+      .where(ofStore(storeId, tableId))
+      .for('no key update');
+    if (!before) throw tableNotFound();
+    if (before.deviceId) {
+      await tx
+        .update(diningTables)
+        .set({ deviceId: null, deviceSeenAt: null })
+        .where(ofStore(storeId, tableId));
+      await tableAudited(tx, { storeId, actor, tableId }, 'device_released', {
+        device_id: before.deviceId,
+      });
+    }
+    const [table] = await loadTables(tx, ofStore(storeId, tableId));
+    return { table: table!, released: before.deviceId !== null };
+  });
 }
 
 /**
@@ -226,7 +277,7 @@ function tableInUse(sessionId: string | null): ApiError {
 function tableAudited(
   tx: Transaction,
   change: { storeId: string; actor: Actor; tableId: string },
-  verb: 'created' | 'updated' | 'deleted',
+  verb: 'created' | 'updated' | 'deleted' | 'device_released',
   details: Record<string, unknown>,
 ): Promise<void> {
   return recordAudit(tx, {

@@ -42,6 +42,15 @@ export function eventFrame(eventId: number, type: string, envelope: string): str
 }
 
 /**
+ * A notice the hub raises itself (not an outbox event): no `id:`, so the client's last event ID
+ * stays the last event it received, and its reconnect resumes from there; `data:` is `data` as
+ * JSON.
+ */
+export function noticeFrame(type: string, data: object): string {
+  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
  * Tells the client its `Last-Event-ID` cannot be replayed: it reloads its snapshot. The `id:` is
  * the outbox id of the newest stored event (0: none yet), so a reconnect after the reload resumes
  * from here.

@@ -9,6 +9,7 @@ import {
   PING_FRAME,
   SSE_HEADERS,
   eventFrame,
+  noticeFrame,
   openingFrame,
   resyncFrame,
 } from './sse.ts';
@@ -19,6 +20,11 @@ import {
   type TooManyStreams,
 } from './stream-limits.ts';
 import { StreamTickets, TICKET_TTL_SECONDS, type TicketUse } from './stream-tickets.ts';
+import {
+  ORDER_UNACKNOWLEDGED,
+  UnacknowledgedOrders,
+  type OrderAlert,
+} from './unacknowledged-orders.ts';
 
 /** Comment pings on idle streams: well under 25 s, since Cloudflare's edge drops idle streams. */
 export const PING_INTERVAL_MS = 20_000;
@@ -62,15 +68,22 @@ export type StreamRefusal = TooManyStreams & { retryAfterSeconds: number };
  * - cap open streams per account and per store (see stream-limits);
  * - close an account's streams the moment its access is revoked;
  * - issue and redeem stream tickets for clients that cannot send headers: one opens a stream
- *   once, and resumes that stream after a cut.
+ *   once, and resumes that stream after a cut;
+ * - watch the orders nobody has acknowledged (from the events it stores, see
+ *   UnacknowledgedOrders) and, on its alarm — the one alarm of the object, always set for the
+ *   earliest next alert — raise `order.unacknowledged` on the admins' streams, one log line each.
  *
  * Streams live in memory only: a restart (a deploy, an eviction) cuts them, and clients come
- * back with `Last-Event-ID`, which the buffer in storage answers.
+ * back with `Last-Event-ID`, which the buffer in storage answers. The watched orders and the
+ * alarm are in storage, and survive it.
  */
 export class StoreHub extends DurableObject<Env> {
   #events!: EventLog;
   #tickets!: StreamTickets;
   #receipts!: RelayReceipts;
+  #unacknowledged!: UnacknowledgedOrders;
+  /** When the alarm is set for, as this instance last set or read it (null: none). */
+  #alarmAt: number | null = null;
   #streams = new Set<EventStream>();
   #streamsPerStore: number;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
@@ -84,6 +97,8 @@ export class StoreHub extends DurableObject<Env> {
       this.#events = new EventLog(sql);
       this.#tickets = new StreamTickets(sql);
       this.#receipts = new RelayReceipts(sql);
+      this.#unacknowledged = new UnacknowledgedOrders(sql);
+      this.#alarmAt = await ctx.storage.getAlarm();
     });
   }
 
@@ -91,8 +106,9 @@ export class StoreHub extends DurableObject<Env> {
    * Stores an event the relay delivered (unless its signature was accepted before) and sends it
    * to the streams it belongs on. Storing and sending happen in one step, with no wait between,
    * so a stream opening concurrently sees the event either in its replay or live, never both.
+   * Then the watch of unacknowledged orders follows it, and the alarm with it.
    */
-  deliver(event: Envelope, receipt: RelayReceipt): Delivery {
+  async deliver(event: Envelope, receipt: RelayReceipt): Promise<Delivery> {
     const now = Date.now();
     if (!this.#receipts.accept(receipt, now)) return 'replayed';
     const stored = this.#events.append(event, now);
@@ -109,7 +125,21 @@ export class StoreHub extends DurableObject<Env> {
       if (partyLeft && stream.tableId === stored.tableId) continue;
       stream.send(frameOf(stored));
     }
+    // A late event of a party that left is no news about its orders: 이용 완료 stopped them.
+    if (!partyLeft && this.#unacknowledged.follow(event, now)) await this.#setAlarm();
     return 'stored';
+  }
+
+  /**
+   * The alarm: raises the alerts that are due on the admins' streams, then sets the alarm for the
+   * next one. Each alert's next due time is stored before its frame is sent, so an alarm run
+   * again (a retry, or a second run for the same time) raises nothing twice.
+   */
+  override async alarm(): Promise<void> {
+    // This alarm is spent: the runtime set none after it unless we do.
+    this.#alarmAt = null;
+    for (const alert of this.#unacknowledged.takeDue(Date.now())) this.#raise(alert);
+    await this.#setAlarm();
   }
 
   /**
@@ -207,6 +237,37 @@ export class StoreHub extends DurableObject<Env> {
       return [resyncFrame(this.#events.newestEventId)];
     }
     return this.#events.after(after, tableId).map(frameOf);
+  }
+
+  /** Sends one alert to every admin stream (a table's never gets it), and logs it. */
+  #raise(alert: OrderAlert): void {
+    const frame = noticeFrame(ORDER_UNACKNOWLEDGED, {
+      order_id: alert.orderId,
+      table_id: alert.tableId,
+      age_seconds: alert.ageSeconds,
+      escalation: alert.escalation,
+    });
+    for (const stream of this.#streams) if (stream.tableId === null) stream.send(frame);
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'order escalated',
+        store_id: alert.storeId,
+        order_id: alert.orderId,
+        table_id: alert.tableId,
+        escalation: alert.escalation,
+        age_seconds: alert.ageSeconds,
+      }),
+    );
+  }
+
+  /** Sets the alarm for the earliest alert due (none: no alarm), unless it is set for it. */
+  async #setAlarm(): Promise<void> {
+    const next = this.#unacknowledged.nextDueAt();
+    if (next === this.#alarmAt) return;
+    this.#alarmAt = next;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
   }
 
   #forget(stream: EventStream): void {

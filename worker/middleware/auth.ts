@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { verifyToken, type Principal, type Role } from '../auth/tokens.ts';
 import type { Prefetched } from '../platform/cache.ts';
 import { assertAccountActive } from '../domain/accounts.ts';
+import { noteTabletHeard } from '../domain/device-lease.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../api-error.ts';
 import { enforceRateLimit } from './rate-limit.ts';
@@ -23,7 +24,8 @@ export type CacheKeyOf = (principal: Principal, c: Context<AppEnv>) => string;
 /**
  * Requires a bearer token of one of `roles`: verifies it, checks the account is still active
  * (through the cache: no database round trip per request), and sets `c.var.principal`.
- * Missing → 401 TOKEN_MISSING; another role → 403 FORBIDDEN.
+ * Missing → 401 TOKEN_MISSING; another role → 403 FORBIDDEN. A tablet let in is noted as heard
+ * from after the answer (at most once a minute, see `noteTabletHeard`).
  *
  * With `cacheKeyOf`, the route's first cache read starts together with the checks (same Redis
  * round trip) and is handed to the route as `c.var.prefetched` — only once the checks passed.
@@ -54,6 +56,10 @@ export function requireRole(roles: Role[], cacheKeyOf?: CacheKeyOf) {
     if (account.status === 'rejected') throw account.reason;
     c.set('principal', principal);
     c.set('tokenExpiresAt', expiresAt);
+    if (principal.role === 'table') {
+      const tablet = { tableId: principal.sub, deviceId: principal.device };
+      c.executionCtx.waitUntil(noteTabletHeard(c.env, c.var.redis, tablet));
+    }
     await next();
   });
 }

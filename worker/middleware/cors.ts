@@ -2,8 +2,17 @@ import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env.ts';
 
-/** What a browser client may send: the bearer token, JSON, idempotent orders, stream resumption. */
-const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'];
+/**
+ * What a browser client may send: the bearer token, JSON, idempotent orders, stream resumption,
+ * and its own request id (which its events carry as `correlation_id`).
+ */
+const ALLOW_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Idempotency-Key',
+  'Last-Event-ID',
+  'X-Request-Id',
+];
 /** What a browser client may read besides the CORS-safelisted headers. */
 const EXPOSE_HEADERS = [
   'X-Request-Id',

@@ -35,6 +35,11 @@ export const cacheKeys = {
    * the cached value carries the role and store, and the check compares them with the token.
    */
   account: (id: string) => `auth:account:${id}`,
+  /**
+   * The once-a-minute gate on noting that a table's tablet was heard from (`device_seen_at`):
+   * while it is set, the tablet's requests leave the row alone. Holds `1`, never an answer.
+   */
+  deviceSeen: (tableId: string) => `auth:device-seen:${tableId}`,
   /** The version of a table's history; bumping it retires every cached page at once. */
   historyVersion: (tableId: string) => `history:table:${tableId}`,
   /** One page of a table's history as one store asked for it, under the table's version. */
@@ -99,6 +104,20 @@ export function accountChanged(redis: Redis, accountId: string): Promise<void> {
  */
 export function historyChanged(redis: Redis, tableId: string): Promise<void> {
   return bumpVersion(redis, cacheKeys.historyVersion(tableId));
+}
+
+/**
+ * Whether this call is the first for `key` in `seconds` (`SET key 1 NX EX seconds`, one answer
+ * for every isolate): for a side effect wanted at most once a window. Redis failing counts as
+ * "not first" (WARN): the effect is skipped, never repeated on every request.
+ */
+export async function firstInWindow(redis: Redis, key: string, seconds: number): Promise<boolean> {
+  try {
+    return (await redis.set(key, 1, { nx: true, ex: seconds })) !== null;
+  } catch (error) {
+    warnUnavailable(key, error);
+    return false;
+  }
 }
 
 /** A cache read started ahead of the route (middleware/auth `authorizedReading`). */

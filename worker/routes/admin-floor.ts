@@ -1,11 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { CANCEL_REASON_MAX_LENGTH, KITCHEN_STATUSES, ORDER_STATUSES } from '../../db/schema.ts';
 import { OpenCallSchema } from '../domain/calls.ts';
-import { floorDashboard } from '../domain/dashboard.ts';
+import { floorDashboard, floorView } from '../domain/dashboard.ts';
 import { HistoryOrderSchema, orderHistory } from '../domain/history.ts';
 import { OrderSchema, SessionTotal } from '../domain/order-view.ts';
 import { actorOf } from '../domain/audit.ts';
-import { adminOrders, cancelOrder, changeOrderStatus } from '../domain/order-status.ts';
+import {
+  acknowledgeOrder,
+  adminOrders,
+  cancelOrder,
+  changeOrderStatus,
+} from '../domain/order-status.ts';
 import { completeSession } from '../domain/sessions.ts';
 import { TableLabelText } from '../domain/tables.ts';
 import {
@@ -32,6 +37,10 @@ import {
 
 const OrderStatus = z.enum(ORDER_STATUSES);
 
+const UnacknowledgedCount = z.number().int().openapi({
+  description: 'orders nobody has seen to yet: pending, not acknowledged (cancelled ones left out)',
+});
+
 const FloorTableSchema = z
   .object({
     id: z.uuid(),
@@ -42,6 +51,7 @@ const FloorTableSchema = z
         started_at: z.string().openapi({ format: 'date-time' }),
         total_amount: SessionTotal,
         order_count: z.number().int().openapi({ description: 'orders not cancelled' }),
+        unacknowledged_count: UnacknowledgedCount,
         latest_orders: z.array(OrderSchema).openapi({ description: 'up to 3, newest first' }),
       })
       .nullable()
@@ -59,7 +69,15 @@ const dashboard = createRoute({
   summary: 'Every table with its current session, totals and newest orders',
   ...authorizedReading((admin) => cacheKeys.dashboard(storeOf(admin)), 'store_admin'),
   responses: {
-    200: jsonResponse(z.object({ tables: z.array(FloorTableSchema) }), 'the floor'),
+    200: jsonResponse(
+      z.object({
+        tables: z.array(FloorTableSchema),
+        unacknowledged_count: UnacknowledgedCount.openapi({
+          description: 'the same, on the whole floor: the sum of the seated tables’',
+        }),
+      }),
+      'the floor',
+    ),
     ...errorResponses(401, 403),
   },
 });
@@ -87,6 +105,7 @@ const changeStatus = createRoute({
   description:
     'pending → preparing → cooked → delivered, one step at a time; anything else, and any ' +
     'change of a cancelled order, is 409 INVALID_STATUS_TRANSITION with `details: {from, to}`. ' +
+    'Starting an order nobody acknowledged (→ preparing) acknowledges it too. ' +
     'Cancelling is `POST /api/admin/orders/{id}/cancel`, not a status.',
   ...authorized('store_admin'),
   request: {
@@ -95,6 +114,24 @@ const changeStatus = createRoute({
   },
   responses: {
     200: jsonResponse(OrderSchema, 'the order in its new state'),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+const acknowledge = createRoute({
+  method: 'post',
+  path: '/api/admin/orders/{id}/acknowledge',
+  tags: ['admin: floor'],
+  summary: 'An admin has seen to a new order (주문 확인)',
+  description:
+    'Sets `acknowledged_at` and `acknowledged_by` and records `order.acknowledged`, which stops ' +
+    'the `order.unacknowledged` alerts. Already acknowledged → 200, the order unchanged, nothing ' +
+    'recorded. Starting the order (`PATCH …/status` to `preparing`) acknowledges it too. A ' +
+    'cancelled order → 409 ORDER_ALREADY_CANCELLED.',
+  ...authorized('store_admin'),
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(OrderSchema, 'the acknowledged order'),
     ...errorResponses(400, 401, 403, 404, 409),
   },
 });
@@ -200,7 +237,7 @@ export const adminFloor = createRouter()
       () => floorDashboard(c.var.db, storeId),
       c.var.prefetched,
     );
-    return c.json({ tables }, 200);
+    return c.json(floorView(tables), 200);
   })
   .openapi(listOrders, async (c) => {
     const query = c.req.valid('query');
@@ -216,6 +253,14 @@ export const adminFloor = createRouter()
     const { status } = c.req.valid('json');
     const order = await changingFloor(c.var.redis, storeId, () =>
       changeOrderStatus(c.var.db, storeId, id, status, actorOf(c.var.principal)),
+    );
+    return c.json(order, 200);
+  })
+  .openapi(acknowledge, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const order = await changingFloor(c.var.redis, storeId, () =>
+      acknowledgeOrder(c.var.db, storeId, id, actorOf(c.var.principal)),
     );
     return c.json(order, 200);
   })

@@ -6,7 +6,14 @@ import {
   MovedSessionSchema,
   moveSession,
 } from '../domain/table-moves.ts';
-import { addTable, changeTable, listTables, removeTable, TableSchema } from '../domain/tables.ts';
+import {
+  addTable,
+  changeTable,
+  listTables,
+  releaseDevice,
+  removeTable,
+  TableSchema,
+} from '../domain/tables.ts';
 import { revokeAccess } from '../hub/revocation.ts';
 import { changingFloor, floorChanged, historyChanged } from '../platform/cache.ts';
 import { authorized, storeOf } from '../middleware/auth.ts';
@@ -87,6 +94,23 @@ const removeRoute = createRoute({
   },
 });
 
+const releaseDeviceRoute = createRoute({
+  method: 'post',
+  path: '/api/admin/tables/{id}/release-device',
+  tags: ['tables'],
+  summary: 'Lets the table’s tablet go, so that another tablet can log in (a replaced tablet)',
+  description:
+    'The tablet that held the table is refused from its next request on (401 TOKEN_INVALID) ' +
+    'and its streams end; the next tablet to log in holds the table. A table no tablet holds ' +
+    'answers as it is. Audit `table.device_released` `{device_id}`.',
+  ...authorized('store_admin'),
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(TableSchema, 'the table, held by no tablet'),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
 const moveRoute = createRoute({
   method: 'post',
   path: '/api/admin/tables/{id}/move',
@@ -129,12 +153,13 @@ const mergeRoute = createRoute({
 });
 
 /**
- * The store admin's table set-up: list, add, relabel or re-password, remove. Every change
- * invalidates the cached dashboard once committed; a new password or a removed table also
- * revokes the tablet's access (`revokeAccess`): its old tokens are refused on the next request
- * and its open streams end at once. Cache keys and the hub come from the row, not the path.
- * Moving or merging a party changes the floor (the cached dashboard is invalidated side by side
- * with the write), not the history: the party is archived under its table at 이용 완료.
+ * The store admin's table set-up: list, add, relabel or re-password, remove, let its tablet go.
+ * Every change of the floor invalidates the cached dashboard once committed; a new password, a
+ * removed table or a released tablet revokes the tablet's access (`revokeAccess`): its old
+ * tokens are refused on the next request and its open streams end at once. Cache keys and the
+ * hub come from the row, not the path. Moving or merging a party changes the floor (the cached
+ * dashboard is invalidated side by side with the write), not the history: the party is archived
+ * under its table at 이용 완료.
  */
 export const adminTables = createRouter()
   .openapi(listRoute, async (c) => {
@@ -178,6 +203,18 @@ export const adminTables = createRouter()
       historyChanged(redis, table.id),
     ]);
     return c.body(null, 204);
+  })
+  .openapi(releaseDeviceRoute, async (c) => {
+    const storeId = storeOf(c.var.principal);
+    const { id } = c.req.valid('param');
+    const { table, released } = await releaseDevice(
+      c.var.db,
+      storeId,
+      id,
+      actorOf(c.var.principal),
+    );
+    if (released) await revokeAccess(c.env, c.var.redis, { id: table.id, storeId });
+    return c.json(table, 200);
   })
   .openapi(moveRoute, async (c) => {
     const storeId = storeOf(c.var.principal);

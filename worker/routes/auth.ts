@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { keyRing } from '../auth/keys.ts';
+import { DEVICE_LEASE_SILENCE_HOURS } from '../domain/device-lease.ts';
 import { loginStoreAdmin, loginSuperAdmin, loginTable } from '../domain/logins.ts';
 import { TableLabelText } from '../domain/tables.ts';
 import type { AppEnv } from '../env.ts';
+import { revokeAccess } from '../hub/revocation.ts';
 import {
   createRouter,
   errorResponses,
@@ -36,13 +38,21 @@ const tableLogin = createRoute({
   path: '/api/customer/auth/login',
   tags: ['auth'],
   summary: 'A tablet logs in as its table',
-  description: 'The table is found by its label ignoring case (`"a-1"` logs into `"A-1"`).',
+  description:
+    'The table is found by its label ignoring case (`"a-1"` logs into `"A-1"`). The first ' +
+    'tablet (`device_id`) to log in holds the table; another tablet gets 409 TABLE_IN_USE ' +
+    '(`details.last_seen_at`: when the holder was last heard from) until an admin releases ' +
+    `the table or the holder has been silent for ${DEVICE_LEASE_SILENCE_HOURS} h. A wrong ` +
+    'password is 401 whoever holds the table.',
   request: {
     body: jsonBody(
       z.object({
         store_id: Uuid,
         table_number: TableLabel,
         password: Password,
+        device_id: Uuid.openapi({
+          description: 'the tablet’s own id: a UUID it makes once and keeps',
+        }),
       }),
     ),
   },
@@ -55,9 +65,9 @@ const tableLogin = createRoute({
           store: z.object({ id: z.uuid(), name: z.string() }),
         })
         .openapi('TableLogin'),
-      'a table token',
+      'a table token, for this tablet',
     ),
-    ...errorResponses(400, 401, 429),
+    ...errorResponses(400, 401, 409, 429),
   },
 });
 
@@ -110,16 +120,24 @@ const jwks = createRoute({
   },
 });
 
-/** Logins for the three kinds of caller, and the public keys that verify their tokens. */
+/**
+ * Logins for the three kinds of caller, and the public keys that verify their tokens. A table
+ * login that gives the table to another tablet revokes the old tablet's access once committed.
+ */
 export const auth = createRouter()
   .openapi(tableLogin, async (c) => {
     const body = c.req.valid('json');
-    const result = await loginTable(caller(c), {
+    const { login, changedHands } = await loginTable(caller(c), {
       storeId: body.store_id,
       tableNumber: body.table_number,
       password: body.password,
+      deviceId: body.device_id,
     });
-    return c.json(result, 200);
+    // The tablet that had the table (if any) loses it now: its tokens and streams end.
+    if (changedHands) {
+      await revokeAccess(c.env, c.var.redis, { id: login.table.id, storeId: login.store.id });
+    }
+    return c.json(login, 200);
   })
   .openapi(adminLogin, async (c) => {
     const body = c.req.valid('json');

@@ -9,10 +9,12 @@ import {
 } from '../domain/admins.ts';
 import {
   canonicalTimeZone,
+  changeOrderAckSeconds,
   DEFAULT_TIMEZONE,
   listStores,
   openStore,
   StoreSchema,
+  StoreSettingsChange,
 } from '../domain/stores.ts';
 import { revokeAccess } from '../hub/revocation.ts';
 import { accountChanged } from '../platform/cache.ts';
@@ -100,6 +102,22 @@ const storeList = createRoute({
   },
 });
 
+const changeStore = createRoute({
+  method: 'patch',
+  path: '/api/superadmin/stores/{id}',
+  tags: ['superadmin'],
+  summary: "Set how long a store's orders may wait unacknowledged",
+  description:
+    'The same setting as the store admin’s `PATCH /api/admin/store`, kept in the store’s audit ' +
+    'trail (`store.updated`, `{from, to}`). Unknown store → 404.',
+  ...authorized('super_admin'),
+  request: { params: IdParam, body: jsonBody(StoreSettingsChange) },
+  responses: {
+    200: jsonResponse(StoreSchema, 'the store'),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
 const createAdmin = createRoute({
   method: 'post',
   path: '/api/superadmin/admins',
@@ -163,6 +181,12 @@ export const superadmin = createRouter()
   })
   .openapi(storeList, async (c) => {
     return c.json({ stores: await listStores(c.var.db) }, 200);
+  })
+  .openapi(changeStore, async (c) => {
+    const { id } = c.req.valid('param');
+    const { order_ack_seconds } = c.req.valid('json');
+    const actor = actorOf(c.var.principal);
+    return c.json(await changeOrderAckSeconds(c.var.db, actor, id, order_ack_seconds), 200);
   })
   .openapi(createAdmin, async (c) => {
     const body = c.req.valid('json');

@@ -101,11 +101,15 @@ export async function newSuperAdmin(): Promise<{ id: string; username: string; t
   });
 }
 
-/** A table of the store (labelled `tableNumber`, or a random number) and a tablet token for it. */
+/**
+ * A table of the store (labelled `tableNumber`, or a random number), held by a tablet of its own
+ * (`device`, as if it had logged in just now), and that tablet's token.
+ */
 export async function newTable(
   storeId: string,
   tableNumber?: string,
-): Promise<{ id: string; tableNumber: string; token: string }> {
+): Promise<{ id: string; tableNumber: string; token: string; device: string }> {
+  const device = crypto.randomUUID();
   return withDb(async (db) => {
     const [table] = await db
       .insert(schema.diningTables)
@@ -113,6 +117,8 @@ export async function newTable(
         storeId,
         tableNumber: tableNumber ?? String(1 + Math.floor(Math.random() * 1_000_000)),
         passwordHash: await hashed(),
+        deviceId: device,
+        deviceSeenAt: new Date(),
       })
       .returning();
     const token = await issueToken(env, {
@@ -120,8 +126,9 @@ export async function newTable(
       sub: table!.id,
       storeId,
       ver: table!.passwordVersion,
+      device,
     });
-    return { id: table!.id, tableNumber: table!.tableNumber, token };
+    return { id: table!.id, tableNumber: table!.tableNumber, token, device };
   });
 }
 

@@ -246,5 +246,7 @@ export function orderView(session: Session, order: PlacedOrder, status = order.s
     cancelled_at: order.cancelledAt?.toISOString() ?? null,
     cancelled_by: order.cancelledBy,
     cancel_reason: null,
+    acknowledged_at: null,
+    acknowledged_by: null,
   };
 }

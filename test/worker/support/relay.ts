@@ -18,7 +18,7 @@ let nextId = 1 + Math.floor(Math.random() * 1_000_000_000);
 /**
  * An envelope of the store's event, with a fresh outbox id unless one is given. A table's event
  * belongs to a party (session) of its own unless `tableSessionId` names one; it is a guest's (no
- * actor) unless `actor` names an admin.
+ * actor) unless `actor` names an admin, and caused by no request unless `correlationId` names one.
  */
 export function envelope(
   storeId: string,
@@ -29,6 +29,7 @@ export function envelope(
     id?: number;
     data?: object;
     actor?: Envelope['actor'];
+    correlationId?: string;
   } = {},
 ): Envelope {
   return {
@@ -40,6 +41,7 @@ export function envelope(
     occurred_at: new Date().toISOString(),
     data: { ...(options.data ?? { order_number: 1 }) },
     actor: options.actor ?? null,
+    correlation_id: options.correlationId ?? null,
   };
 }
 

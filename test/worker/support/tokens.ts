@@ -110,10 +110,10 @@ export function publicHalf({ kty, n, e, kid, alg, use }: JWK): JWK {
 
 /**
  * Signs a token like the API does (RS256, test key, issuer, audience, 1 h) unless told otherwise.
- * `claims` are the API's own (`role`, `store_id`, `ver`) plus `sub`.
+ * `claims` are the API's own (`role`, `store_id`, `ver`, a table's `dev`) plus `sub`.
  */
 export async function signToken(
-  claims: { sub: string; role: string; store_id: string | null; ver: number },
+  claims: { sub: string; role: string; store_id: string | null; ver: number; dev?: string },
   options: {
     key?: CryptoKey | Uint8Array;
     alg?: string;
