@@ -141,7 +141,7 @@ describe('the repository stands alone', () => {
       ['the budget of SP' + 'EC §5', 1],
       ['the targets of iss' + 'ue 8', 1],
       ['see Iss' + 'ue #16', 1],
-      ['INSPECTOR_PORT, ' + 'SP' + 'EC_ROUTES and tissue 5 are fine', 0],
+      ['INSPECTOR_PORT, INSPECT_MAX_BYTES and tissue 5 are fine', 0],
     ] as const;
     for (const [line, hits] of samples) {
       expect(outsideReferences('sample', line), line).toHaveLength(hits);
